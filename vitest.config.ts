@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // The bundle tests spawn real processes: keep the 2-core machine from thrashing.
+    maxWorkers: 2,
+    server: {
+      deps: {
+        // GitHub's parser packages import JSON without an import attribute.
+        inline: ['@actions/workflow-parser', '@actions/languageservice', '@actions/expressions']
+      }
+    }
+  }
+})
