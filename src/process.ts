@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+
+/** Child processes, always from an argument array: never through a shell. */
+
+export interface Captured {
+  code: number | null
+  stdout: string
+  stderr: string
+  /** Time spent, for the summary and the benchmarks. */
+  ms: number
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+  timeoutMs?: number
+  /** Text written to the child's stdin, then closed. */
+  input?: string
+}
+
+/** Runs a command to completion and returns its output. A missing command is `code: null`. */
+export function runCaptured(command: string, args: string[], options: RunOptions = {}): Promise<Captured> {
+  const started = Date.now()
+  return new Promise((resolve) => {
+    let child: ChildProcess
+    try {
+      child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] })
+    } catch (error) {
+      resolve({ code: null, stdout: '', stderr: String(error), ms: Date.now() - started })
+      return
+    }
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout?.on('data', (c: Buffer) => out.push(c))
+    child.stderr?.on('data', (c: Buffer) => err.push(c))
+    let timer: NodeJS.Timeout | undefined
+    if (options.timeoutMs) {
+      timer = setTimeout(() => {
+        err.push(Buffer.from(`\n(timed out after ${options.timeoutMs} ms)`))
+        child.kill('SIGTERM')
+        setTimeout(() => child.kill('SIGKILL'), 2000).unref()
+      }, options.timeoutMs)
+      timer.unref()
+    }
+    child.stdin?.on('error', () => undefined)
+    child.stdin?.end(options.input ?? '')
+    child.on('error', (error) => {
+      if (timer) clearTimeout(timer)
+      resolve({ code: null, stdout: '', stderr: error.message, ms: Date.now() - started })
+    })
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer)
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ms: Date.now() - started })
+    })
+  })
+}
+
+export interface StreamOptions {
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+  /** Sees sky's output while it is young (ids are printed early) and again after an interrupt. */
+  onText?: (text: string) => void
+  /** Prefix each line (fan-out logs); slower, so only when asked. */
+  linePrefix?: string
+  out?: NodeJS.WritableStream
+}
+
+export interface Streaming {
+  /** Resolves with the exit code (null when killed by a signal or not started). */
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: string }>
+  /** Forwards an interrupt to the child, as Ctrl-C would, and watches its output again. */
+  interrupt(signal?: NodeJS.Signals): void
+  pid?: number
+}
+
+/** How much of the output start is scanned for ids; after that the relay is a plain copy. */
+const SCAN_HEAD_BYTES = 1 << 20
+
+/**
+ * Runs a command and relays its output as it comes, without keeping it: memory stays flat
+ * whatever the log size. Lines from the task could look like workflow commands (`::set-output`,
+ * `::add-mask::`), so the relay runs between `::stop-commands::` markers when it writes to stdout.
+ */
+export function runStreaming(command: string, args: string[], options: StreamOptions = {}): Streaming {
+  const out = options.out ?? process.stdout
+  let scanned = 0
+  let rescan = false
+  const watch = (chunk: Buffer): void => {
+    if (!options.onText) return
+    if (scanned < SCAN_HEAD_BYTES || rescan) {
+      scanned += chunk.length
+      options.onText(chunk.toString('utf8'))
+    }
+  }
+
+  let child: ChildProcess
+  try {
+    child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  } catch (error) {
+    return { done: Promise.resolve({ code: null, signal: null, spawnError: String(error) }), interrupt: () => undefined }
+  }
+
+  const token = randomUUID()
+  const guard = out === process.stdout
+  if (guard) out.write(`::stop-commands::${token}\n`)
+
+  const relay = (stream: NodeJS.ReadableStream | null): Promise<void> =>
+    new Promise((resolve) => {
+      if (!stream) return resolve()
+      if (options.linePrefix) {
+        const prefix = options.linePrefix
+        let partial = ''
+        stream.on('data', (chunk: Buffer) => {
+          watch(chunk)
+          const text = partial + chunk.toString('utf8')
+          const lines = text.split('\n')
+          partial = lines.pop() ?? ''
+          if (lines.length > 0) out.write(lines.map((l) => `${prefix}${l}\n`).join(''))
+        })
+        stream.on('end', () => {
+          if (partial) out.write(`${prefix}${partial}\n`)
+          resolve()
+        })
+      } else {
+        stream.on('data', (chunk: Buffer) => {
+          watch(chunk)
+          // Respect backpressure so a fast log never piles up in memory.
+          if (!out.write(chunk)) {
+            stream.pause()
+            out.once('drain', () => stream.resume())
+          }
+        })
+        stream.on('end', () => resolve())
+      }
+      stream.on('error', () => resolve())
+    })
+
+  const relays = Promise.all([relay(child.stdout), relay(child.stderr)])
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: string }>((resolve) => {
+    let spawnError: string | undefined
+    child.on('error', (error) => {
+      spawnError = error.message
+    })
+    child.on('close', (code, signal) => {
+      void relays.then(() => {
+        if (guard) out.write(`::${token}::\n`)
+        resolve({ code, signal, spawnError })
+      })
+    })
+  })
+
+  return {
+    done,
+    pid: child.pid,
+    interrupt(signal: NodeJS.Signals = 'SIGINT') {
+      rescan = true
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    }
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))

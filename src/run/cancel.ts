@@ -1,0 +1,94 @@
+import * as core from '../gh/core.js'
+import type { Streaming } from '../process.js'
+import { sleep } from '../process.js'
+import type { Sky } from '../sky/client.js'
+
+/**
+ * A cancelled run: the runner sends SIGINT, then SIGTERM 7.5 s later, then kills the tree 2.5 s
+ * after that. Within that window this forwards the interrupt to every `sky` client, lets each
+ * print its server-side request id, and cancels those requests (Ctrl-C alone leaves them running).
+ * The post step then tears the clusters down.
+ */
+export class Cancellation {
+  cancelled = false
+  private readonly active = new Map<Streaming, { requestId?: string }>()
+  private readonly managedJobIds = new Set<string>()
+  /** Request ids seen in sky's output; kept after its client exits, since the request may not have. */
+  private readonly requestIds = new Set<string>()
+  private readonly listeners: (() => void)[] = []
+  private handling?: Promise<void>
+
+  track(stream: Streaming): { setRequestId(id: string): void; done(): void } {
+    const entry: { requestId?: string } = {}
+    this.active.set(stream, entry)
+    return {
+      setRequestId: (id) => {
+        entry.requestId = id
+        this.requestIds.add(id)
+      },
+      done: () => {
+        this.active.delete(stream)
+      }
+    }
+  }
+
+  trackManagedJob(id: string): void {
+    this.managedJobIds.add(id)
+  }
+
+  /** A launch that ended on its own: its request is over, nothing to cancel. */
+  forgetRequest(id: string): void {
+    this.requestIds.delete(id)
+  }
+
+  onCancel(listener: () => void): void {
+    this.listeners.push(listener)
+  }
+
+  /** Installs the signal handlers; returns a function that removes them. */
+  install(sky: () => Sky | undefined, deadlineMs = 6500): () => void {
+    const handler = (signal: NodeJS.Signals): void => {
+      if (this.handling) {
+        // A second signal (SIGTERM after SIGINT): the kill is near; whatever is in flight stays.
+        core.info(`Received ${signal} again while cancelling.`)
+        return
+      }
+      core.info(`Received ${signal}: the run is being cancelled. Stopping sky and cancelling its server-side requests; the post step tears the cluster down.`)
+      this.handling = this.cancel(sky(), Date.now() + deadlineMs)
+    }
+    process.on('SIGINT', handler)
+    process.on('SIGTERM', handler)
+    return () => {
+      process.off('SIGINT', handler)
+      process.off('SIGTERM', handler)
+    }
+  }
+
+  /** Resolves once cancellation is handled (or immediately if the run was not cancelled). */
+  async settled(): Promise<void> {
+    await this.handling
+  }
+
+  async cancel(sky: Sky | undefined, deadline: number): Promise<void> {
+    this.cancelled = true
+    for (const l of this.listeners) l()
+    const streams = [...this.active.keys()]
+    for (const s of streams) s.interrupt('SIGINT')
+    // Give each client a moment to exit and print its request id.
+    await Promise.race([Promise.all(streams.map((s) => s.done)), sleep(Math.max(0, Math.min(2500, deadline - Date.now() - 3000)))])
+    if (!sky) return
+    const requestIds = [...this.requestIds]
+    const jobs = [...this.managedJobIds]
+    const timeout = Math.max(500, deadline - Date.now())
+    const work: Promise<unknown>[] = requestIds.map(async (id) => {
+      const r = await sky.apiCancel(id, timeout)
+      core.info(r.code === 0 ? `Cancelled server request ${id}.` : `Could not cancel server request ${id} (exit ${r.code}); the post step tears the cluster down anyway.`)
+    })
+    if (jobs.length > 0) {
+      work.push(
+        sky.jobsCancel(jobs).then((r) => core.info(r.code === 0 ? `Cancelled managed job ${jobs.join(', ')}.` : `Could not cancel managed job ${jobs.join(', ')} now (exit ${r.code}); the post step retries.`))
+      )
+    }
+    await Promise.race([Promise.all(work), sleep(timeout)])
+  }
+}

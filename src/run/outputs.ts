@@ -1,0 +1,20 @@
+import * as core from '../gh/core.js'
+
+/** The action's outputs, all set in one place so every path (success, failure, cancel) sets the same ones. */
+export interface ActionOutputs {
+  'cluster-name'?: string
+  'job-id'?: string
+  status: string
+  'exit-code'?: number | null
+  'skypilot-version'?: string
+  'dashboard-url'?: string
+  'recovery-count'?: number
+  results?: unknown
+}
+
+export function setOutputs(o: ActionOutputs): void {
+  for (const [name, value] of Object.entries(o)) {
+    if (value === undefined || value === null) continue
+    core.setOutput(name, typeof value === 'object' ? JSON.stringify(value) : String(value))
+  }
+}

@@ -1,0 +1,87 @@
+import type { Resources } from '../inputs.js'
+import type { KeyValues } from '../kv.js'
+
+/**
+ * Argument arrays for every `sky` command the action runs: never a shell string. The flags are
+ * those of SkyPilot's CLI (shared/reference/sky-cli-grammar.json); the test double rejects others.
+ */
+
+export interface TaskArgs {
+  taskPath: string
+  envs: KeyValues
+  /** Secret names only: values ride in the child's env and `sky` reads them (`--secret KEY`). */
+  secretNames: string[]
+  resources: Resources
+}
+
+function resourceArgs(r: Resources): string[] {
+  const args: string[] = []
+  if (r.infra) args.push('--infra', r.infra)
+  if (r.gpus) args.push('--gpus', r.gpus)
+  if (r.numNodes !== undefined) args.push('--num-nodes', String(r.numNodes))
+  if (r.useSpot === true) args.push('--use-spot')
+  if (r.useSpot === false) args.push('--no-use-spot')
+  if (r.cpus) args.push('--cpus', r.cpus)
+  if (r.memory) args.push('--memory', r.memory)
+  if (r.diskSize !== undefined) args.push('--disk-size', String(r.diskSize))
+  return args
+}
+
+function envArgs(envs: KeyValues, secretNames: string[]): string[] {
+  const args: string[] = []
+  for (const [key, value] of Object.entries(envs)) args.push('--env', `${key}=${value}`)
+  for (const key of secretNames) args.push('--secret', key)
+  return args
+}
+
+export interface LaunchArgs extends TaskArgs {
+  cluster: string
+  down: boolean
+  idleMinutes?: number
+  detach: boolean
+  jobName?: string
+}
+
+export function launchArgs(a: LaunchArgs): string[] {
+  const args = ['launch', '-y', '-c', a.cluster]
+  if (a.jobName) args.push('-n', a.jobName)
+  if (a.detach) args.push('-d')
+  // --down alone skips teardown on setup failures; -i is the remote backstop if the runner vanishes.
+  if (a.down || a.idleMinutes !== undefined) args.push('--down')
+  if (a.idleMinutes !== undefined) args.push('-i', String(a.idleMinutes))
+  args.push(...resourceArgs(a.resources), ...envArgs(a.envs, a.secretNames))
+  // Task paths are absolute and names are validated to start with a letter, so no argument here
+  // can be read as an option.
+  args.push(a.taskPath)
+  return args
+}
+
+export function execArgs(a: TaskArgs & { cluster: string; detach: boolean; jobName?: string }): string[] {
+  const args = ['exec']
+  if (a.jobName) args.push('-n', a.jobName)
+  if (a.detach) args.push('-d')
+  args.push(...resourceArgs(a.resources), ...envArgs(a.envs, a.secretNames))
+  args.push(a.cluster, a.taskPath)
+  return args
+}
+
+export function managedLaunchArgs(a: TaskArgs & { name: string; jobRecovery?: string; detach: boolean }): string[] {
+  const args = ['jobs', 'launch', '-y', '-n', a.name]
+  if (a.jobRecovery) args.push('--job-recovery', a.jobRecovery)
+  if (a.detach) args.push('-d')
+  args.push(...resourceArgs(a.resources), ...envArgs(a.envs, a.secretNames))
+  args.push(a.taskPath)
+  return args
+}
+
+export const versionArgs = (): string[] => ['--version']
+export const downArgs = (clusters: string[]): string[] => ['down', '-y', ...clusters]
+export const statusArgs = (clusters: string[]): string[] => ['status', '-o', 'json', ...clusters]
+export const queueArgs = (cluster: string): string[] => ['queue', '-o', 'json', cluster]
+export const logsArgs = (cluster: string, jobId: string): string[] => ['logs', cluster, jobId]
+export const logsStatusArgs = (cluster: string, jobId: string): string[] => ['logs', '--status', cluster, jobId]
+export const jobsQueueArgs = (): string[] => ['jobs', 'queue', '-o', 'json']
+export const jobsLogsArgs = (jobId: string): string[] => ['jobs', 'logs', jobId]
+export const jobsCancelArgs = (jobIds: string[]): string[] => ['jobs', 'cancel', '-y', ...jobIds]
+export const apiCancelArgs = (requestId: string): string[] => ['api', 'cancel', requestId]
+export const checkArgs = (): string[] => ['check', '-o', 'json']

@@ -1,0 +1,167 @@
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/**
+ * Runs the built bundles the way the runner does: inputs as env INPUT_<NAME> (hyphens kept), file
+ * commands as temp files, and for the post step the saved state as env STATE_<name>.
+ */
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const MAIN = path.join(ROOT, 'dist', 'main', 'index.js')
+export const POST = path.join(ROOT, 'dist', 'post', 'index.js')
+
+export interface StepOptions {
+  inputs?: Record<string, string>
+  /** Extra env (the fake sky's PATH and home, cloud credentials, ...). */
+  env?: Record<string, string | undefined>
+  /** GITHUB_WORKSPACE; default the repository root (so examples/ resolves). */
+  workspace?: string
+  /** RUNNER_TEMP; default a fresh temp dir. Pass the main step's to the post step. */
+  runnerTemp?: string
+  /** State for the post step (as main saved it). */
+  state?: Record<string, string>
+  /** Send `signal` once the output so far satisfies `when`. */
+  interrupt?: { when: (output: string) => boolean; signal: NodeJS.Signals; delayMs?: number }
+  timeoutMs?: number
+}
+
+export interface StepResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  state: Record<string, string>
+  summary: string
+  exportedEnv: Record<string, string>
+  addedPaths: string[]
+  runnerTemp: string
+  durationMs: number
+}
+
+/** Reads `name<<DELIM\nvalue\nDELIM` (and `name=value`) file-command blocks. */
+export function parseFileCommands(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const lines = text.split(/\r?\n/)
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line)
+    if (heredoc) {
+      const [, name, delim] = heredoc
+      const value: string[] = []
+      for (i++; i < lines.length && lines[i] !== delim; i++) value.push(lines[i]!)
+      out[name!] = value.join('\n')
+    } else if (line.includes('=')) {
+      out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1)
+    }
+  }
+  return out
+}
+
+export function baseEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? os.homedir(),
+    LANG: 'C.UTF-8'
+  }
+}
+
+export async function runStep(entry: 'main' | 'post', opts: StepOptions = {}): Promise<StepResult> {
+  const runnerTemp = opts.runnerTemp ?? fs.mkdtempSync(path.join(os.tmpdir(), 'runner-temp-'))
+  const files = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-files-'))
+  const file = (name: string): string => {
+    const p = path.join(files, name)
+    fs.writeFileSync(p, '')
+    return p
+  }
+  const env: Record<string, string> = {
+    ...baseEnv(),
+    GITHUB_WORKSPACE: opts.workspace ?? ROOT,
+    RUNNER_TEMP: runnerTemp,
+    RUNNER_TOOL_CACHE: path.join(runnerTemp, 'toolcache'),
+    GITHUB_OUTPUT: file('output'),
+    GITHUB_STATE: file('state'),
+    GITHUB_STEP_SUMMARY: file('summary'),
+    GITHUB_ENV: file('env'),
+    GITHUB_PATH: file('path'),
+    GITHUB_RUN_ID: '1234567890',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_JOB: 'train',
+    GITHUB_REPOSITORY: 'acme/ml',
+    GITHUB_SERVER_URL: 'https://github.com',
+    RUNNER_OS: 'Linux',
+    RUNNER_ARCH: 'X64',
+    SKYPILOT_ACTION_RETRY_DELAY_MS: '50'
+  }
+  for (const [name, value] of Object.entries(opts.inputs ?? {})) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  for (const [name, value] of Object.entries(opts.state ?? {})) env[`STATE_${name}`] = value
+  for (const [name, value] of Object.entries(opts.env ?? {})) {
+    if (value === undefined) delete env[name]
+    else env[name] = value
+  }
+
+  const started = Date.now()
+  const child = spawn(process.execPath, [entry === 'main' ? MAIN : POST], { env, cwd: env.GITHUB_WORKSPACE, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  let sent = false
+  const check = (): void => {
+    if (opts.interrupt && !sent && opts.interrupt.when(stdout + stderr)) {
+      sent = true
+      setTimeout(() => child.kill(opts.interrupt!.signal), opts.interrupt.delayMs ?? 0)
+    }
+  }
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString()
+    check()
+  })
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString()
+    check()
+  })
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000)
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])))
+  clearTimeout(timer)
+  const read = (name: string): string => fs.readFileSync(path.join(files, name), 'utf8')
+  const result: StepResult = {
+    code,
+    signal,
+    stdout,
+    stderr,
+    outputs: parseFileCommands(read('output')),
+    state: parseFileCommands(read('state')),
+    summary: read('summary'),
+    exportedEnv: parseFileCommands(read('env')),
+    addedPaths: read('path').split('\n').filter(Boolean),
+    runnerTemp,
+    durationMs: Date.now() - started
+  }
+  fs.rmSync(files, { recursive: true, force: true })
+  return result
+}
+
+export const runMain = (opts: StepOptions = {}): Promise<StepResult> => runStep('main', opts)
+export const runPost = (opts: StepOptions = {}): Promise<StepResult> => runStep('post', opts)
+
+/** Main, then post with main's state and RUNNER_TEMP, as the runner sequences them. */
+export async function runMainThenPost(opts: StepOptions = {}): Promise<{ main: StepResult; post: StepResult }> {
+  const main = await runMain(opts)
+  const post = await runPost({ ...opts, interrupt: undefined, runnerTemp: main.runnerTemp, state: main.state })
+  return { main, post }
+}
+
+/** Everything a user could see or that stays behind: for "no secret anywhere" assertions. */
+export function everythingVisible(...results: StepResult[]): string {
+  return results
+    // `::add-mask::` lines are consumed by the runner, never shown: everything else is.
+    .map((r) => [r.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), r.stderr, r.summary, JSON.stringify(r.outputs), JSON.stringify(r.state), JSON.stringify(r.exportedEnv)].join('\n'))
+    .join('\n')
+}
+
+/** Workflow-command lines (`::error ...`) of a step's output. */
+export function annotations(output: string, kind: 'error' | 'warning' | 'notice'): string[] {
+  return output.split('\n').filter((l) => l.startsWith(`::${kind}`))
+}
