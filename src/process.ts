@@ -161,3 +161,6 @@ export function runStreaming(command: string, args: string[], options: StreamOpt
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A deadline for Promise.race that does not keep the process alive once the real work is done. */
+export const deadline = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())

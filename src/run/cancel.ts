@@ -1,6 +1,6 @@
 import * as core from '../gh/core.js'
 import type { Streaming } from '../process.js'
-import { sleep } from '../process.js'
+import { deadline as timeLimit } from '../process.js'
 import type { Sky } from '../sky/client.js'
 
 /**
@@ -75,7 +75,7 @@ export class Cancellation {
     const streams = [...this.active.keys()]
     for (const s of streams) s.interrupt('SIGINT')
     // Give each client a moment to exit and print its request id.
-    await Promise.race([Promise.all(streams.map((s) => s.done)), sleep(Math.max(0, Math.min(2500, deadline - Date.now() - 3000)))])
+    await Promise.race([Promise.all(streams.map((s) => s.done)), timeLimit(Math.max(0, Math.min(2500, deadline - Date.now() - 3000)))])
     if (!sky) return
     const requestIds = [...this.requestIds]
     const jobs = [...this.managedJobIds]
@@ -89,6 +89,6 @@ export class Cancellation {
         sky.jobsCancel(jobs).then((r) => core.info(r.code === 0 ? `Cancelled managed job ${jobs.join(', ')}.` : `Could not cancel managed job ${jobs.join(', ')} now (exit ${r.code}); the post step retries.`))
       )
     }
-    await Promise.race([Promise.all(work), sleep(timeout)])
+    await Promise.race([Promise.all(work), timeLimit(timeout)])
   }
 }

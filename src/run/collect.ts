@@ -10,7 +10,7 @@ import { Sky } from '../sky/client.js'
 import { describeOutcome, outcomeOf } from '../sky/exit-codes.js'
 import { exitCodeForStatus, FINAL_STATUSES } from '../sky/parse.js'
 import { saveJson, State } from '../state.js'
-import { renderSummary, writeSummary, type TaskResult } from '../summary.js'
+import { renderCommand, renderSummary, writeSummary, type TaskResult } from '../summary.js'
 import type { Cancellation } from './cancel.js'
 import { dashboardUrl } from './main.js'
 import { setOutputs } from './outputs.js'
@@ -25,6 +25,20 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
   const jobId = inputs.jobId!
   const cluster = inputs.clusterName
   const what = cluster ? `Job ${jobId} on ${cluster}` : `Managed job ${jobId}`
+  if (inputs.dryRun) {
+    const follow = cluster ? args.logsArgs(cluster, jobId) : args.jobsLogsArgs(jobId)
+    const lines = [
+      `# follow ${what} for at most ${inputs.waitMinutes} minutes:`,
+      renderCommand(['sky', ...follow]),
+      ...(cluster ? [] : [renderCommand(['sky', ...args.jobsQueueArgs()])]),
+      ...(cluster && inputs.down ? ['# post step, once the job is final:', renderCommand(['sky', ...args.downArgs([cluster])]), renderCommand(['sky', ...args.statusArgs([cluster])])] : [])
+    ]
+    core.info('Dry run: nothing is contacted. The plan:')
+    for (const line of lines) core.info(`  ${line}`)
+    setOutputs({ 'cluster-name': cluster, 'job-id': jobId, status: 'DRY_RUN' })
+    await writeSummary(renderSummary({ title: 'SkyPilot collect: dry run', task: what, results: [], runUrl: runUrl(ctx), dryRunCommands: lines }))
+    return
+  }
   const access = prepareAccess(inputs, ctx.temp)
   saveJson(State.credentialFiles, access.files)
   let server: ServerInfo | undefined

@@ -60,7 +60,9 @@ export function exitCodeForStatus(status: string): number {
 }
 
 const JOB_ID = /(?:Managed Job ID|Job submitted, ID|Job ID):\s*(\d+)/
-const REQUEST_ID = /(?:sky api cancel|sky api logs|Submitted sky\.[\w.]+ request:|[Rr]equest(?: ID)?:?)\s+([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/
+// The Ctrl-C hint names the request by its first 8 characters (`sky api cancel 1a2b3c4d`); --async
+// prints the full uuid. Either form is accepted by `sky api cancel`.
+const REQUEST_ID = /(?:sky api cancel|sky api logs|Submitted sky\.[\w.]+ request:)\s+([0-9a-f]{8}(?:-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?)\b/
 
 /**
  * Watches a stream of sky's output for the job id and the request id without holding the stream:
