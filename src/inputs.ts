@@ -113,6 +113,19 @@ function optionalBool(name: string) {
   })
 }
 
+/** Minutes, whole or with a fraction (`0.5`): tests and short schedules need less than a minute. */
+function minutes(name: string, opts: { max: number; fallback: number }) {
+  return z.string().transform((v, ctx) => {
+    const s = v.trim()
+    if (s === '') return opts.fallback
+    if (!/^\d+(\.\d+)?$/.test(s) || Number(s) > opts.max) {
+      ctx.addIssue({ code: 'custom', message: `'${name}' must be a number of minutes from 0 to ${opts.max} (e.g. 30 or 0.5), got '${truncate(v, 40)}'.` })
+      return z.NEVER
+    }
+    return Number(s)
+  })
+}
+
 function int(name: string, opts: { min: number; max: number; fallback?: number }) {
   return z.string().transform((v, ctx) => {
     const s = v.trim()
@@ -194,7 +207,7 @@ const schema = z.object({
   'job-recovery': word('job-recovery', JOB_RECOVERY, 'EAGER_NEXT_REGION or FAILOVER'),
   detach: bool('detach', false),
   'job-id': word('job-id', /^\d{1,12}$/, 'a job id such as 42'),
-  'wait-minutes': int('wait-minutes', { min: 0, max: 7 * 24 * 60, fallback: 300 }),
+  'wait-minutes': minutes('wait-minutes', { max: 7 * 24 * 60, fallback: 300 }),
   infra: word('infra', INFRA, 'aws, gcp/us-central1 or k8s/my-context'),
   gpus: word('gpus', GPUS, 'A100:1 or H100:8'),
   'num-nodes': int('num-nodes', { min: 1, max: 1000 }),
@@ -275,7 +288,8 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
   if (mode === 'collect') {
     if (source || tasks) problems.push("'mode: collect' takes no task: give 'job-id' (and 'cluster-name' for a cluster job, none for a managed job).")
     if (!v['job-id']) problems.push("'mode: collect' needs 'job-id': the id the detached launch gave as its 'job-id' output.")
-  } else if (!source && !tasks) {
+  } else if (!source && !tasks && !raw.tasks.trim()) {
+    // (An invalid 'tasks' list has been reported already: no second, false 'no task' message.)
     problems.push("No task given: set 'task' (a path in the workspace), 'base-path' + 'task' (a directory or git URL), 'task-yaml' (inline YAML), or 'tasks' (a list).")
   }
   if (mode === 'exec' && !v['cluster-name']) problems.push("'mode: exec' runs on an existing cluster: set 'cluster-name' to it (e.g. the 'cluster-name' output of the step that launched it).")

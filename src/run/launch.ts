@@ -84,6 +84,7 @@ async function attempt(sky: Sky, task: PlannedTask, o: LaunchOptions, n: number)
   const onAbort = (): void => stream.interrupt('SIGINT')
   o.stopSignal?.addEventListener('abort', onAbort)
   const { code, spawnError } = await stream.done
+  scanner.end()
   o.stopSignal?.removeEventListener('abort', onAbort)
   tracked.done()
   if (o.groupTitle) core.endGroup()

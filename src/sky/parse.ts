@@ -59,10 +59,12 @@ export function exitCodeForStatus(status: string): number {
   return 101
 }
 
-const JOB_ID = /(?:Managed Job ID|Job submitted, ID|Job ID):\s*(\d+)/
+// The lookaheads refuse a match at the very end of what has arrived: the rest of the number (or
+// uuid) may be in the next chunk.
+const JOB_ID = /(?:Managed Job ID|Job submitted, ID|Job ID):\s*(\d+)(?=\D)/
 // The Ctrl-C hint names the request by its first 8 characters (`sky api cancel 1a2b3c4d`); --async
 // prints the full uuid. Either form is accepted by `sky api cancel`.
-const REQUEST_ID = /(?:sky api cancel|sky api logs|Submitted sky\.[\w.]+ request:)\s+([0-9a-f]{8}(?:-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?)\b/
+const REQUEST_ID = /(?:sky api cancel|sky api logs|Submitted sky\.[\w.]+ request:)\s+([0-9a-f]{8}(?:-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?)(?=[^0-9a-f-])/
 
 /**
  * Watches a stream of sky's output for the job id and the request id without holding the stream:
@@ -90,6 +92,11 @@ export class IdScanner {
       }
     }
     this.tail = text.slice(-120)
+  }
+
+  /** The stream ended: an id at the very end of the output is complete now. */
+  end(): void {
+    this.push('\n')
   }
 }
 

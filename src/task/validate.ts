@@ -394,7 +394,10 @@ export function validateTask(text: string, options: ValidateOptions): { info?: T
     facts.envNames.forEach((n) => envNames.add(n))
     facts.requiredEnvs.forEach((n) => requiredEnvs.add(n))
     facts.requiredSecrets.forEach((n) => requiredSecrets.add(n))
-    collectClouds(value, clouds)
+    // Clouds hide behind envs too (`store: $DATA_BUCKET_STORE_TYPE`): fill them in as SkyPilot does.
+    const vars: Record<string, string> = {}
+    if (isMap(value) && isMap(value.envs)) for (const [k, v] of Object.entries(value.envs)) if (v !== null && v !== undefined) vars[k] = String(v)
+    collectClouds(fillEnvVars(value, { ...vars, ...options.envs }) as typeof value, clouds)
   })
 
   const firstTask = tasks[0]?.value

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest'
 import { extrasForClouds, validateTask } from '../../src/task/validate.js'
 import type { ValidateOptions } from '../../src/task/validate.js'
 import { validateResourcesSchema } from '../../src/task/generated/validators.js'
-// @ts-expect-error: the generator is plain ESM without type declarations
 import { pythonPatternToJs } from '../../scripts/gen-task-schema.mjs'
 
 const fixture = (name: string): string => readFileSync(join(import.meta.dirname, '../fixtures/tasks', name), 'utf8')
@@ -357,5 +356,14 @@ describe('extrasForClouds', () => {
   })
   it('needs nothing for no clouds', () => {
     expect(extrasForClouds([])).toEqual([])
+  })
+})
+
+describe('clouds behind envs', () => {
+  it('finds the store named through an env (store: $STORE), so the right extras are installed', async () => {
+    const { validateTask } = await import('../../src/task/validate.js')
+    const text = 'envs:\n  STORE: s3\n  BUCKET: null\nfile_mounts:\n  /data:\n    name: $BUCKET\n    store: $STORE\nrun: echo\n'
+    expect(validateTask(text, { envs: { BUCKET: 'b' }, secrets: {} }).info?.clouds).toEqual(['aws'])
+    expect(validateTask(text, { envs: { BUCKET: 'b', STORE: 'gcs' }, secrets: {} }).info?.clouds).toEqual(['gcp'])
   })
 })

@@ -220,7 +220,7 @@ export async function languageServiceProblems(uri: string, content: string): Pro
   // Errors, and warnings too: "Context access might be invalid" is only a warning.
   return diagnostics
     .filter((d) => d.severity === undefined || d.severity <= 2)
-    .map((d) => ({ message: d.message, line: d.range.start.line + 1 }))
+    .map((d) => ({ message: typeof d.message === 'string' ? d.message : d.message.value, line: d.range.start.line + 1 }))
 }
 
 // ---------------------------------------------------------------------------------------------
