@@ -6,7 +6,7 @@ import { ENV_NAME, parseKeyValues, truncate, type KeyValues } from './kv.js'
 import { clusterNameProblem } from './naming.js'
 import { maskEndpoint, maskSecret } from './mask.js'
 
-export type Mode = 'launch' | 'exec' | 'managed' | 'collect'
+export type Mode = 'launch' | 'exec' | 'managed' | 'collect' | 'down'
 
 /** Where a task's YAML comes from. */
 export type TaskSource =
@@ -171,8 +171,8 @@ const schema = z.object({
   secrets: z.string(),
   mode: z.string().transform((v, ctx) => {
     const s = v.trim().toLowerCase() || 'launch'
-    if (s === 'launch' || s === 'exec' || s === 'managed' || s === 'collect') return s as Mode
-    ctx.addIssue({ code: 'custom', message: `'mode' must be launch, exec, managed or collect, got '${truncate(v, 40)}'.` })
+    if (s === 'launch' || s === 'exec' || s === 'managed' || s === 'collect' || s === 'down') return s as Mode
+    ctx.addIssue({ code: 'custom', message: `'mode' must be launch, exec, managed, collect or down, got '${truncate(v, 40)}'.` })
     return z.NEVER
   }),
   'cluster-name': z.string().transform((v, ctx) => {
@@ -285,7 +285,10 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
   if (tasks && source) problems.push("Give either 'tasks' (fan-out) or one task ('task', 'base-path' + 'task', or 'task-yaml'), not both.")
   if (tasks && mode !== 'launch') problems.push(`'tasks' (fan-out) runs with mode 'launch' only, not '${mode}'.`)
   if (tasks && v['cluster-name']) problems.push("With 'tasks', set each task's 'cluster-name' in the list; 'cluster-name' names one cluster.")
-  if (mode === 'collect') {
+  if (mode === 'down') {
+    if (source || tasks) problems.push("'mode: down' takes no task: it tears down 'cluster-name'.")
+    if (!v['cluster-name']) problems.push("'mode: down' needs 'cluster-name': the cluster to tear down (e.g. the 'cluster-name' output of the step that launched it).")
+  } else if (mode === 'collect') {
     if (source || tasks) problems.push("'mode: collect' takes no task: give 'job-id' (and 'cluster-name' for a cluster job, none for a managed job).")
     if (!v['job-id']) problems.push("'mode: collect' needs 'job-id': the id the detached launch gave as its 'job-id' output.")
   } else if (!source && !tasks && !raw.tasks.trim()) {

@@ -10,6 +10,7 @@ import { saveJson, State } from '../state.js'
 import { renderSummary, writeSummary, type TaskResult } from '../summary.js'
 import { Cancellation } from './cancel.js'
 import { collect } from './collect.js'
+import { runDown } from './down.js'
 import { launchWithRetries, type LaunchResult } from './launch.js'
 import { setOutputs } from './outputs.js'
 import { prepareTasks } from './prepare.js'
@@ -22,6 +23,10 @@ export async function runMain(): Promise<void> {
   const uninstall = cancellation.install(() => sky)
   try {
     const inputs = loadInputs()
+    if (inputs.mode === 'down') {
+      await runDown(inputs, ctx, (s) => (sky = s))
+      return
+    }
     if (inputs.mode === 'collect') {
       await collect(inputs, ctx, cancellation, (s) => (sky = s))
       return
@@ -60,6 +65,7 @@ export async function runMain(): Promise<void> {
     core.saveState(State.skyPath, install.sky)
     if (install.cacheToSave) saveJson(State.cacheSave, install.cacheToSave)
     sky = new Sky(install.sky, env)
+    if (plan.mode === 'exec') await checkExecCluster(sky, inputs.clusterName!, Boolean(inputs.apiServer))
 
     // Saved before the launch: a post step after a kill at any later point still tears down.
     const detachedClusters = plan.keep.filter((k) => plan.detach && plan.down).map((k) => k.cluster)
@@ -68,7 +74,8 @@ export async function runMain(): Promise<void> {
 
     const results = inputs.tasks ? await runFanout(sky, plan, inputs, cancellation) : [await runOne(sky, plan, inputs, cancellation, server)]
     if (plan.detach && results.every((r) => r.status === 'SUBMITTED')) saveJson(State.clusters, plan.teardown)
-    core.saveState(State.finished, 'true')
+    // A cancelled run did not see its managed job end: the post step cancels it and verifies.
+    if (!cancellation.cancelled) core.saveState(State.finished, 'true')
     await cancellation.settled()
     await report(inputs, plan, ctx, results, install, server, cancellation)
   } catch (error) {
@@ -77,6 +84,26 @@ export async function runMain(): Promise<void> {
   } finally {
     uninstall()
   }
+}
+
+/**
+ * `sky exec` on a missing or stopped cluster exits 1 like a capacity error, which would be retried
+ * and reported as one: one `sky status` first says what is really wrong.
+ */
+async function checkExecCluster(sky: Sky, cluster: string, viaServer: boolean): Promise<void> {
+  let record
+  try {
+    record = (await sky.status([cluster])).find((r) => r.name === cluster)
+  } catch (error) {
+    core.warning(`Could not check that cluster ${cluster} is up (${errorMessage(error)}); running sky exec anyway.`)
+    return
+  }
+  if (!record) {
+    throw new UserError(
+      `Cluster '${cluster}' does not exist, so 'mode: exec' has nothing to run on. Launch it first in a step with 'mode: launch' and 'down: false', and pass its 'cluster-name' output here${viaServer ? '' : "; without a remote API server, only clusters launched earlier in this same job are visible"}.`
+    )
+  }
+  if (record.status !== 'UP') throw new UserError(`Cluster '${cluster}' is ${record.status}, not UP: 'mode: exec' needs a running cluster. Start it (sky start ${cluster}) or launch it again with 'mode: launch'.`)
 }
 
 function secretEnv(inputs: Inputs): Record<string, string> {
@@ -166,7 +193,9 @@ async function runFanout(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Can
       results[i] = { name: task.name, cluster: task.cluster, jobId: r.jobId, status: r.outcome.status, exitCode: r.exitCode, attempts: r.attempts, durationMs: r.durationMs, message: r.message }
       core.info(`[${task.name}] ${r.message}`)
       if (r.outcome.kind === 'cancelled' && stop.signal.aborted) aborted.push(r)
-      else if (r.requestId) cancellation.forgetRequest(r.requestId)
+      // A request interrupted by the run's cancellation is still running on the server: the
+      // Cancellation cancels it once the clients exit, so it must not be forgotten here.
+      else if (r.requestId && !cancellation.cancelled) cancellation.forgetRequest(r.requestId)
       if (r.outcome.kind !== 'succeeded' && inputs.failFast && !stop.signal.aborted) {
         core.info(`[${task.name}] failed: fail-fast stops the other tasks.`)
         stop.abort()

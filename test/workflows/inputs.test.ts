@@ -25,7 +25,7 @@ describe.each(files.map((f) => [f.rel, f] as const))('%s', (_rel, file) => {
         for (const name of given) expect(declared.has(name), `job ${id}: unknown input '${name}'`).toBe(true)
         const sources = ['task', 'task-yaml', 'tasks'].filter((k) => given.includes(k))
         const mode = String(step.with?.mode ?? 'launch')
-        if (mode !== 'collect' && !file.rel.endsWith('skypilot-task.yml')) {
+        if (mode !== 'collect' && mode !== 'down' && !file.rel.endsWith('skypilot-task.yml')) {
           expect(sources.length, `job ${id}: exactly one of task, task-yaml, tasks`).toBe(1)
         }
       }

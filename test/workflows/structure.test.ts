@@ -209,7 +209,7 @@ describe('training pipeline on one cluster', () => {
     expect(td.if).toMatch(/always\(\)/)
     expect(needsOf(td)).toEqual(expect.arrayContaining(['preprocess', 'train', 'eval']))
     const [step] = actionSteps(td)
-    expect(step?.with?.down).toBe(true)
+    expect(step?.with?.mode).toBe('down')
     expect(step?.with?.['cluster-name']).toMatch(/needs\.names\.outputs\.cluster/)
   })
 })
