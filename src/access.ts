@@ -82,6 +82,7 @@ export async function probeServer(server: ApiServer, timeoutMs = 15_000): Promis
   }
   if (server.token) headers.Authorization = `Bearer ${server.token}`
   const shown = safeEndpoint(server.endpoint)
+  const credentials = [server.token, url.password, url.password && decodeURIComponent(url.password)].filter((c): c is string => Boolean(c))
   url.username = ''
   url.password = ''
   const healthUrl = `${url.toString().replace(/\/+$/, '')}/api/health`
@@ -89,7 +90,8 @@ export async function probeServer(server: ApiServer, timeoutMs = 15_000): Promis
   try {
     response = await fetch(healthUrl, { headers, signal: AbortSignal.timeout(timeoutMs) })
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? errorMessage(error)
+    // fetch's own errors may quote a header (an invalid token is echoed whole): never show credentials.
+    const cause = credentials.reduce((text, c) => text.split(c).join('***'), (error as { cause?: { code?: string } }).cause?.code ?? errorMessage(error))
     throw new UserError(
       `Cannot reach the SkyPilot API server at ${shown} (${cause}). Check 'api-server-endpoint' (or vars.SKYPILOT_API_SERVER_ENDPOINT), that the server is running, and that this runner can reach it (self-hosted runner or a public ingress).`
     )

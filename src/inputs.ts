@@ -193,7 +193,13 @@ const schema = z.object({
     }
     return s
   }),
-  'job-index': z.string().transform((v) => (/^\d{1,4}$/.test(v.trim()) ? v.trim() : '')),
+  // Empty outside a matrix; anything but a small number is refused rather than silently dropped.
+  'job-index': z.string().transform((v, ctx) => {
+    const s = v.trim()
+    if (s === '' || /^\d{1,4}$/.test(s)) return s
+    ctx.addIssue({ code: 'custom', message: `'job-index' must be a whole number (leave it at its default, \${{ strategy.job-index }}), got '${truncate(s, 40)}'.` })
+    return z.NEVER
+  }),
   'job-name': z.string().transform((v, ctx) => {
     const s = v.trim()
     if (s === '') return undefined
@@ -254,7 +260,7 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
   if (token) maskSecret(token)
   const endpoint = raw['api-server-endpoint'].trim() || env.SKYPILOT_API_SERVER_ENDPOINT?.trim() || ''
   if (endpoint) maskEndpoint(endpoint)
-  const secretsParsed = parseKeyValues(raw.secrets, "'secrets'")
+  const secretsParsed = parseKeyValues(raw.secrets, "'secrets'", { secret: true })
   for (const value of Object.values(secretsParsed.values)) maskSecret(value)
   if (raw.kubeconfig.trim()) maskSecret(raw.kubeconfig)
   problems.push(...secretsParsed.problems)
@@ -273,7 +279,9 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
   }
 
   if (endpoint) problems.push(...endpointProblems(endpoint))
-  if (token && !token.startsWith('sky_')) problems.push("'service-account-token' must start with 'sky_' (create one in the API server's dashboard: Users → Service accounts).")
+  // A token with whitespace would end up in an HTTP header error that echoes it; refuse it first.
+  if (token && /[\s\x00-\x1f]/.test(token)) problems.push("'service-account-token' must be one token without spaces or line breaks: copy the whole sky_... value, and nothing else, into the secret.")
+  else if (token && !token.startsWith('sky_')) problems.push("'service-account-token' must start with 'sky_' (create one in the API server's dashboard: Users → Service accounts).")
   if (token && !endpoint) problems.push("'service-account-token' is given but no API server: set 'api-server-endpoint' (or env SKYPILOT_API_SERVER_ENDPOINT).")
 
   if (!result.success) throw new UserError(problems)
@@ -405,7 +413,7 @@ function parseFanout(text: string, problems: string[]): FanoutTask[] | undefined
   try {
     parsed = parseYaml(text, { maxAliasCount: 0, uniqueKeys: true })
   } catch (error) {
-    problems.push(`'tasks' is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`)
+    problems.push(`'tasks' is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}. Give a YAML or JSON list of maps, without anchors or aliases (*name).`)
     return undefined
   }
   if (!Array.isArray(parsed) || parsed.length === 0) {
@@ -426,12 +434,13 @@ function parseFanout(text: string, problems: string[]): FanoutTask[] | undefined
     }
     const it = item as Record<string, unknown>
     const known = ['name', 'task', 'base-path', 'git-ref', 'task-yaml', 'envs', 'cluster-name']
-    for (const key of Object.keys(it)) if (!known.includes(key)) problems.push(`${where} has unknown key '${truncate(key, 40)}'; known keys: ${known.join(', ')}.`)
+    for (const key of Object.keys(it)) if (!known.includes(key)) problems.push(`${where} has unknown key '${truncate(key, 40)}'; remove it (known keys: ${known.join(', ')}).`)
     const str = (key: string): string => (typeof it[key] === 'string' || typeof it[key] === 'number' ? String(it[key]) : '')
     const rawItem = { task: str('task'), 'base-path': str('base-path'), 'task-yaml': str('task-yaml') } as RawInputs
     const before = problems.length
     const ref = str('git-ref').trim() || undefined
-    if (ref && !/^[A-Za-z0-9][A-Za-z0-9._/+-]*$/.test(ref)) problems.push(`${where}: 'git-ref' has an invalid value.`)
+    // Unprefixed: the loop below prefixes every problem from `before` on with `where` (it was doubled).
+    if (ref && (!/^[A-Za-z0-9][A-Za-z0-9._/+-]*$/.test(ref) || ref.includes('..'))) problems.push("'git-ref' has an invalid value; it must be a branch, tag or commit like main, v1.2 or a commit sha.")
     const source = taskSource(rawItem, ref, problems)
     for (let i = before; i < problems.length; i++) problems[i] = `${where}: ${problems[i]}`
     if (!source) {

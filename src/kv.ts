@@ -10,7 +10,7 @@ export type KeyValues = Record<string, string>
  * `#` comments skipped). Values are kept as strings; numbers and booleans in a map are cast the
  * way SkyPilot casts them. Returns problems rather than throwing, so every input is reported at once.
  */
-export function parseKeyValues(text: string, what: string): { values: KeyValues; problems: string[] } {
+export function parseKeyValues(text: string, what: string, opts: { secret?: boolean } = {}): { values: KeyValues; problems: string[] } {
   const values: KeyValues = {}
   const problems: string[] = []
   const trimmed = text.trim()
@@ -43,17 +43,21 @@ export function parseKeyValues(text: string, what: string): { values: KeyValues;
     if (line === '' || line.startsWith('#')) return
     const eq = line.indexOf('=')
     if (eq <= 0) {
-      problems.push(`${what}, line ${index + 1}: expected KEY=VALUE, got '${truncate(line.split('=')[0] ?? '', 40)}...'. Write one KEY=VALUE per line.`)
+      // Never echo a secret's line: without '=' it may be the value itself (`KEY value`, a pasted token).
+      const shown = opts.secret ? '' : `, got '${truncate(line.split('=')[0] ?? '', 40)}...'`
+      problems.push(`${what}, line ${index + 1}: expected KEY=VALUE${shown}. Write one KEY=VALUE per line.`)
       return
     }
-    addPair(line.slice(0, eq).trim(), line.slice(eq + 1), what, values, problems)
+    addPair(line.slice(0, eq).trim(), line.slice(eq + 1), opts.secret ? `${what}, line ${index + 1}` : what, values, problems, opts.secret)
   })
   return { values, problems }
 }
 
-function addPair(key: string, value: string, what: string, values: KeyValues, problems: string[]): void {
+function addPair(key: string, value: string, what: string, values: KeyValues, problems: string[], hideKey = false): void {
   if (!ENV_NAME.test(key)) {
-    problems.push(`${what}: '${truncate(key, 40)}' is not a valid name: names must match [a-zA-Z_][a-zA-Z0-9_]* (letters, digits, underscores; not starting with a digit).`)
+    // A secret's invalid "name" may be a pasted value (a base64 token ends in '='): do not echo it.
+    const shown = hideKey ? 'the name before =' : `'${truncate(key, 40)}'`
+    problems.push(`${what}: ${shown} is not a valid name: names must match [a-zA-Z_][a-zA-Z0-9_]* (letters, digits, underscores; not starting with a digit).`)
     return
   }
   if (Object.hasOwn(values, key)) {

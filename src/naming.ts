@@ -33,7 +33,8 @@ export function generateClusterName(parts: NameParts): string {
   const prefix = sanitize(parts.prefix) || 'gha'
   const runId = digitsOnly(parts.runId) || 'local'
   const attempt = digitsOnly(parts.runAttempt) || '1'
-  const index = digitsOnly(parts.jobIndex ?? '')
+  // Index 0 is also what a job outside any matrix gets: no suffix, so plain jobs keep plain names.
+  const index = digitsOnly(parts.jobIndex ?? '').replace(/^0+$/, '')
   const tail = `${runId}-${attempt}`
   const indexPart = index ? `-${index}` : ''
   let job = sanitize(parts.job)

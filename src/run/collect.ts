@@ -88,15 +88,28 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
       core.warning(`Could not read the managed job's record: ${errorMessage(error)}`)
     }
   }
+  // A detached launch's cluster tears itself down idle minutes after its job ends (--down -i N);
+  // sky then exits 1 as it does for a capacity error. Say what really happened.
+  let gone = false
+  if (cluster && !timedOut && !cancellation.cancelled && outcomeOf(exitCode).kind === 'launch-failed') {
+    try {
+      gone = !(await sky.status([cluster])).some((r) => r.name === cluster)
+    } catch (error) {
+      core.warning(`Could not check whether cluster ${cluster} still exists: ${errorMessage(error)}`)
+    }
+    if (gone) status = 'NOT_FOUND'
+  }
   const final = status !== 'RUNNING'
   // Once final, the cluster has done its work: the post step tears it down (verified).
-  if (cluster && final && inputs.down) saveJson(State.clusters, [cluster])
+  if (cluster && final && inputs.down && !gone) saveJson(State.clusters, [cluster])
   core.saveState(State.finished, 'true')
 
   const outcome = outcomeOf(exitCode)
   const message = status === 'RUNNING'
     ? `${what} is still running${timedOut ? ` after ${inputs.waitMinutes} minutes` : ''}; collect it again later.`
-    : describeOutcome(outcome, exitCode, what)
+    : gone
+      ? `Cluster ${cluster} no longer exists, and the final status of job ${jobId} went with it: a detached launch's cluster tears itself down 'idle-minutes-to-autostop' minutes after its job ends, or someone removed it. Collect sooner, or launch with a larger 'idle-minutes-to-autostop'.`
+      : describeOutcome(outcome, exitCode, what)
   const result: TaskResult = { name: what, cluster, jobId, status, exitCode, attempts: 1, durationMs: Date.now() - started, recoveryCount, message }
   const dashboard = server ? dashboardUrl(server.url, { mode: cluster ? 'launch' : 'managed' } as never, result) : undefined
   setOutputs({ 'cluster-name': cluster, 'job-id': jobId, status, 'exit-code': exitCode, 'skypilot-version': install.version, 'dashboard-url': dashboard, 'recovery-count': recoveryCount })

@@ -88,7 +88,7 @@ export function insideRoot(root: string, rel: string, what: string): string {
   } catch {
     throw new UserError(`${what} '${rel}' does not exist under ${root}. Check the path (relative to ${root}), and that actions/checkout ran first.`)
   }
-  if (!isWithin(realRoot, real)) throw new UserError(`${what} '${rel}' is a link to a file outside ${root}; refusing to read it.`)
+  if (!isWithin(realRoot, real)) throw new UserError(`${what} '${rel}' is a link to a file outside ${root}; refusing to read it. Give a path inside it (copy the file in rather than linking to it).`)
   return real
 }
 
@@ -99,8 +99,8 @@ function isWithin(root: string, candidate: string): boolean {
 
 function fromFile(file: string, cwd: string, workspace: string | undefined, label: string): ResolvedTask {
   const stat = fs.statSync(file)
-  if (!stat.isFile()) throw new UserError(`The task '${label}' is not a file.`)
-  if (stat.size > MAX_TASK_BYTES) throw new UserError(`The task '${label}' is larger than ${MAX_TASK_BYTES} bytes; a task YAML should be small.`)
+  if (!stat.isFile()) throw new UserError(`'task' ${label} is not a file; give the path of the task YAML file.`)
+  if (stat.size > MAX_TASK_BYTES) throw new UserError(`'task' ${label} is larger than ${MAX_TASK_BYTES} bytes; a task YAML should be small: move large data out of it (into file_mounts, or a script in the workdir).`)
   const text = fs.readFileSync(file, 'utf8')
   const annotationFile = workspace ? path.relative(fs.realpathSync(workspace), file) : undefined
   return { path: file, text, cwd, annotationFile, label }
@@ -126,7 +126,7 @@ async function fetchGit(url: string, ref: string | undefined, dir: string): Prom
       const detail = redactText(result.stderr.trim().split('\n').slice(-3).join(' '), url)
       throw new UserError(
         `Could not fetch ${redactUrl(url)}${ref ? ` at '${ref}'` : ''} (git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? args[0]}: ${detail || `exit ${result.code}`}). ` +
-          'Check the URL and the ref, and that the runner can reach it (private repositories need a deploy key or token set up before this step).'
+          "Check the URL and the ref ('base-path' and 'git-ref'), and that the runner can reach it (private repositories need a deploy key or token set up before this step)."
       )
     }
   }

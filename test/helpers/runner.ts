@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parse as parseYaml } from 'yaml'
 
 /**
  * Runs the built bundles the way the runner does: inputs as env INPUT_<NAME> (hyphens kept), file
@@ -69,6 +70,23 @@ export function baseEnv(): Record<string, string> {
   }
 }
 
+/** Default expressions the runner evaluates in action.yml, as it does for a job outside a matrix. */
+const DEFAULT_EXPRESSIONS: Record<string, string> = { '${{ strategy.job-index }}': '0' }
+
+let defaults: Record<string, string> | undefined
+/** action.yml's input defaults, as the runner would fill them in. */
+export function actionDefaults(): Record<string, string> {
+  if (!defaults) {
+    const action = parseYaml(fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> }
+    defaults = {}
+    for (const [name, spec] of Object.entries(action.inputs)) {
+      const value = String(spec.default ?? '')
+      defaults[name] = DEFAULT_EXPRESSIONS[value] ?? value
+    }
+  }
+  return defaults
+}
+
 export async function runStep(entry: 'main' | 'post', opts: StepOptions = {}): Promise<StepResult> {
   const runnerTemp = opts.runnerTemp ?? fs.mkdtempSync(path.join(os.tmpdir(), 'runner-temp-'))
   const files = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-files-'))
@@ -96,7 +114,8 @@ export async function runStep(entry: 'main' | 'post', opts: StepOptions = {}): P
     RUNNER_ARCH: 'X64',
     SKYPILOT_ACTION_RETRY_DELAY_MS: '50'
   }
-  for (const [name, value] of Object.entries(opts.inputs ?? {})) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  // The runner passes every input: the given ones, and action.yml's defaults for the rest.
+  for (const [name, value] of Object.entries({ ...actionDefaults(), ...opts.inputs })) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   for (const [name, value] of Object.entries(opts.state ?? {})) env[`STATE_${name}`] = value
   for (const [name, value] of Object.entries(opts.env ?? {})) {
     if (value === undefined) delete env[name]
@@ -104,7 +123,10 @@ export async function runStep(entry: 'main' | 'post', opts: StepOptions = {}): P
   }
 
   const started = Date.now()
-  const child = spawn(process.execPath, [entry === 'main' ? MAIN : POST], { env, cwd: env.GITHUB_WORKSPACE, stdio: ['ignore', 'pipe', 'pipe'] })
+  // SKYPILOT_ACTION_DIST: a snapshot of dist/ (the suites copy it, so a concurrent rebuild cannot pull it away mid-run).
+  const dist = process.env.SKYPILOT_ACTION_DIST
+  const bundle = dist ? path.join(dist, entry, 'index.js') : entry === 'main' ? MAIN : POST
+  const child = spawn(process.execPath, [bundle], { env, cwd: env.GITHUB_WORKSPACE, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   let sent = false

@@ -109,7 +109,7 @@ describe('parseInputs: invalid values', () => {
     ['retries', '21', "'retries' must be a whole number from 0 to 20, got '21'."],
     ['disk-size', '0', "'disk-size' must be a whole number from 1 to 65536, got '0'."],
     ['detach', 'sometimes', "'detach' must be true or false, got 'sometimes'."],
-    ['mode', 'serve', "'mode' must be launch, exec, managed or collect, got 'serve'."]
+    ['mode', 'serve', "'mode' must be launch, exec, managed, collect or down, got 'serve'."]
   ] as const)('%s = %j: %s', (name, value, message) => {
     expect(problemsOf({ [name]: value })).toEqual([message])
   })
