@@ -113,7 +113,18 @@ export function buildPlan(inputs: Inputs, tasks: PlanTaskInput[], resolved: { ve
 
 /** Shell-like rendering for people to read (never executed): quotes what needs quoting. */
 export function renderCommand(argv: string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')
+  return argv.map(quoteArg).join(' ')
+}
+
+function quoteArg(a: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(a)) return a
+  // A raw newline would start a new log line, which the runner could read as a workflow command:
+  // control characters are shown escaped, in bash's $'...' form.
+  if (/[\x00-\x1f\x7f]/.test(a)) {
+    const escaped = a.replace(/[\\']/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, (c) => ({ '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    return `$'${escaped}'`
+  }
+  return `'${a.replace(/'/g, `'\\''`)}'`
 }
 
 /** Every command the action would run, in order, for dry-run. */

@@ -128,8 +128,10 @@ export async function saveCache(key: string, paths: string[]): Promise<void> {
   try {
     const cache = await import('@actions/cache')
     if (!cache.isFeatureAvailable()) return
-    await cache.saveCache(paths, key)
-    core.info(`Saved SkyPilot to the cache as ${key}.`)
+    // saveCache logs and returns -1 on a failed upload instead of throwing.
+    const id = await cache.saveCache(paths, key)
+    if (id === -1) core.warning(`Saving SkyPilot to the cache did not succeed (see above); the next run installs it again.`)
+    else core.info(`Saved SkyPilot to the cache as ${key}.`)
   } catch (error) {
     core.warning(`Saving SkyPilot to the cache failed; the next run installs it again. (${errorMessage(error)})`)
   }

@@ -64,6 +64,12 @@ export async function runMain(): Promise<void> {
     const install = await ensureSky({ version: plan.version, extras: plan.extras, toolCache: ctx.toolCache, os: ctx.os, arch: ctx.arch }, env)
     core.saveState(State.skyPath, install.sky)
     if (install.cacheToSave) saveJson(State.cacheSave, install.cacheToSave)
+    if (install.source !== 'path' && !inputs.apiServer && plan.extras.length === 0) {
+      // A client with no cloud extras and no server can launch nothing; say so before it fails.
+      core.warning(
+        "SkyPilot was installed without any cloud extras: neither the task, 'infra', nor credentials on the runner name a cloud. If the launch finds no enabled cloud, set 'infra' or 'skypilot-extras', add your cloud's auth action before this step, or use an API server."
+      )
+    }
     sky = new Sky(install.sky, env)
     if (plan.mode === 'exec') await checkExecCluster(sky, inputs.clusterName!, Boolean(inputs.apiServer))
 
