@@ -1,6 +1,7 @@
 import * as core from './gh/core.js'
 import { parse as parseYaml } from 'yaml'
-import { z } from 'zod'
+// zod/mini: the same validation, tree-shaken; the classic API cost ~6 ms more of every start-up.
+import * as z from 'zod/mini'
 import { UserError } from './errors.js'
 import { ENV_NAME, parseKeyValues, truncate, type KeyValues } from './kv.js'
 import { clusterNameProblem } from './naming.js'
@@ -88,51 +89,70 @@ export function readRawInputs(): RawInputs {
 
 // ---- field readers: each returns a zod schema over the raw string ----
 
+/**
+ * One input field: `read` turns the raw string into a value, or calls `fail` with a message that
+ * says what to give instead. Every field's problems are collected in one pass.
+ */
+function field<T>(read: (value: string, fail: (message: string) => never) => T) {
+  return z.pipe(
+    z.string(),
+    z.transform((value: string, ctx) => {
+      try {
+        return read(value, (message) => {
+          throw new FieldProblem(message)
+        })
+      } catch (error) {
+        if (!(error instanceof FieldProblem)) throw error
+        ctx.issues.push({ code: 'custom', message: error.message, input: value })
+        return z.NEVER
+      }
+    })
+  )
+}
+
+class FieldProblem extends Error {}
+
 const TRUE = ['true', 'yes', 'on', '1']
 const FALSE = ['false', 'no', 'off', '0']
 
 function bool(name: string, fallback: boolean) {
-  return z.string().transform((v, ctx) => {
+  return field((v, fail) => {
     const s = v.trim().toLowerCase()
     if (s === '') return fallback
     if (TRUE.includes(s)) return true
     if (FALSE.includes(s)) return false
-    ctx.addIssue({ code: 'custom', message: `'${name}' must be true or false, got '${truncate(v, 40)}'.` })
-    return z.NEVER
+    return fail(`'${name}' must be true or false, got '${truncate(v, 40)}'.`)
   })
 }
 
 function optionalBool(name: string) {
-  return z.string().transform((v, ctx) => {
+  return field((v, fail) => {
     if (v.trim() === '') return undefined
     const s = v.trim().toLowerCase()
     if (TRUE.includes(s)) return true
     if (FALSE.includes(s)) return false
-    ctx.addIssue({ code: 'custom', message: `'${name}' must be true, false or empty, got '${truncate(v, 40)}'.` })
-    return z.NEVER
+    return fail(`'${name}' must be true, false or empty, got '${truncate(v, 40)}'.`)
   })
 }
 
 /** Minutes, whole or with a fraction (`0.5`): tests and short schedules need less than a minute. */
 function minutes(name: string, opts: { max: number; fallback: number }) {
-  return z.string().transform((v, ctx) => {
+  return field((v, fail) => {
     const s = v.trim()
     if (s === '') return opts.fallback
     if (!/^\d+(\.\d+)?$/.test(s) || Number(s) > opts.max) {
-      ctx.addIssue({ code: 'custom', message: `'${name}' must be a number of minutes from 0 to ${opts.max} (e.g. 30 or 0.5), got '${truncate(v, 40)}'.` })
-      return z.NEVER
+      return fail(`'${name}' must be a number of minutes from 0 to ${opts.max} (e.g. 30 or 0.5), got '${truncate(v, 40)}'.`)
     }
     return Number(s)
   })
 }
 
 function int(name: string, opts: { min: number; max: number; fallback?: number }) {
-  return z.string().transform((v, ctx) => {
+  return field((v, fail) => {
     const s = v.trim()
     if (s === '') return opts.fallback
     if (!/^\d+$/.test(s) || Number(s) < opts.min || Number(s) > opts.max) {
-      ctx.addIssue({ code: 'custom', message: `'${name}' must be a whole number from ${opts.min} to ${opts.max}, got '${truncate(v, 40)}'.` })
-      return z.NEVER
+      return fail(`'${name}' must be a whole number from ${opts.min} to ${opts.max}, got '${truncate(v, 40)}'.`)
     }
     return Number(s)
   })
@@ -140,12 +160,11 @@ function int(name: string, opts: { min: number; max: number; fallback?: number }
 
 /** A value that goes to `sky` as one argument: no control characters, no option look-alike. */
 function word(name: string, pattern: RegExp, example: string) {
-  return z.string().transform((v, ctx) => {
+  return field((v, fail) => {
     const s = v.trim()
     if (s === '') return undefined
     if (!pattern.test(s)) {
-      ctx.addIssue({ code: 'custom', message: `'${name}' has an invalid value '${truncate(s, 60)}'; expected something like ${example}.` })
-      return z.NEVER
+      return fail(`'${name}' has an invalid value '${truncate(s, 60)}'; expected something like ${example}.`)
     }
     return s
   })
@@ -161,52 +180,50 @@ const JOB_RECOVERY = /^[A-Za-z_][A-Za-z0-9_]*$/
 const schema = z.object({
   task: z.string(),
   'base-path': z.string(),
-  'git-ref': word('git-ref', /^[A-Za-z0-9][A-Za-z0-9._/+-]*$/, 'main, v1.2 or a commit sha').refine(
-    (v) => v === undefined || !v.includes('..'),
-    { message: "'git-ref' must not contain '..'." }
-  ),
+  'git-ref': field((v, fail) => {
+    const s = v.trim()
+    if (s === '') return undefined
+    if (!/^[A-Za-z0-9][A-Za-z0-9._/+-]*$/.test(s)) return fail(`'git-ref' has an invalid value '${truncate(s, 60)}'; expected something like main, v1.2 or a commit sha.`)
+    if (s.includes('..')) return fail("'git-ref' must not contain '..'.")
+    return s
+  }),
   'task-yaml': z.string(),
   tasks: z.string(),
   envs: z.string(),
   secrets: z.string(),
-  mode: z.string().transform((v, ctx) => {
+  mode: field((v, fail) => {
     const s = v.trim().toLowerCase() || 'launch'
     if (s === 'launch' || s === 'exec' || s === 'managed' || s === 'collect' || s === 'down') return s as Mode
-    ctx.addIssue({ code: 'custom', message: `'mode' must be launch, exec, managed, collect or down, got '${truncate(v, 40)}'.` })
-    return z.NEVER
+    return fail(`'mode' must be launch, exec, managed, collect or down, got '${truncate(v, 40)}'.`)
   }),
-  'cluster-name': z.string().transform((v, ctx) => {
+  'cluster-name': field((v, fail) => {
     const s = v.trim()
     if (s === '') return undefined
     const problem = clusterNameProblem(s)
     if (problem) {
-      ctx.addIssue({ code: 'custom', message: `'cluster-name': ${problem}` })
-      return z.NEVER
+      return fail(`'cluster-name': ${problem}`)
     }
     return s
   }),
-  'cluster-prefix': z.string().transform((v, ctx) => {
+  'cluster-prefix': field((v, fail) => {
     const s = v.trim() || 'gha'
     if (!/^[a-zA-Z][a-zA-Z0-9-]{0,19}$/.test(s)) {
-      ctx.addIssue({ code: 'custom', message: `'cluster-prefix' must start with a letter and hold at most 20 letters, digits and '-', got '${truncate(s, 40)}'.` })
-      return z.NEVER
+      return fail(`'cluster-prefix' must start with a letter and hold at most 20 letters, digits and '-', got '${truncate(s, 40)}'.`)
     }
     return s
   }),
   // Empty outside a matrix; anything but a small number is refused rather than silently dropped.
-  'job-index': z.string().transform((v, ctx) => {
+  'job-index': field((v, fail) => {
     const s = v.trim()
     if (s === '' || /^\d{1,4}$/.test(s)) return s
-    ctx.addIssue({ code: 'custom', message: `'job-index' must be a whole number (leave it at its default, \${{ strategy.job-index }}), got '${truncate(s, 40)}'.` })
-    return z.NEVER
+    return fail(`'job-index' must be a whole number (leave it at its default, \${{ strategy.job-index }}), got '${truncate(s, 40)}'.`)
   }),
-  'job-name': z.string().transform((v, ctx) => {
+  'job-name': field((v, fail) => {
     const s = v.trim()
     if (s === '') return undefined
     const problem = clusterNameProblem(s)
     if (problem) {
-      ctx.addIssue({ code: 'custom', message: `'job-name': ${problem.replace('cluster name', 'job name')}` })
-      return z.NEVER
+      return fail(`'job-name': ${problem.replace('cluster name', 'job name')}`)
     }
     return s
   }),
@@ -229,13 +246,12 @@ const schema = z.object({
   'service-account-token': z.string(),
   kubeconfig: z.string(),
   'skypilot-version': word('skypilot-version', VERSION, '0.14.1 or nightly'),
-  'skypilot-extras': z.string().transform((v, ctx) => {
+  'skypilot-extras': field((v, fail) => {
     const list = v.split(/[\s,]+/).map((s) => s.trim().toLowerCase()).filter(Boolean)
     if (list.length === 0) return undefined
     const bad = list.filter((e) => !EXTRA.test(e))
     if (bad.length > 0) {
-      ctx.addIssue({ code: 'custom', message: `'skypilot-extras' must be a comma-separated list like aws,kubernetes; '${truncate(bad[0] ?? '', 40)}' is not an extra name.` })
-      return z.NEVER
+      return fail(`'skypilot-extras' must be a comma-separated list like aws,kubernetes; '${truncate(bad[0] ?? '', 40)}' is not an extra name.`)
     }
     return [...new Set(list)].sort()
   }),

@@ -1,0 +1,44 @@
+// A `sky` on PATH that runs the test double and appends the lifetime of the whole process (Node
+// start-up of the fake included: a real sky call costs about a second of Python) to a file.
+// bash's $EPOCHREALTIME is a builtin: no extra process. Only bash's own start-up (~1 ms) is left
+// outside, so it counts against the action: the figure errs on the action's side.
+import fs from 'node:fs'
+import path from 'node:path'
+import { FAKE_SKY, NODE, tmpDir, writeExecutable } from './common.mjs'
+
+export function skyShim({ dir = tmpDir('skyshim') } = {}) {
+  fs.mkdirSync(dir, { recursive: true })
+  const times = path.join(dir, '.sky-times.log')
+  fs.writeFileSync(times, '')
+  writeExecutable(
+    path.join(dir, 'sky'),
+    `#!/bin/bash
+s=$EPOCHREALTIME
+'${NODE}' '${FAKE_SKY}' "$@"
+rc=$?
+e=$EPOCHREALTIME
+echo "$s $e $rc $1" >> '${times}'
+exit $rc
+`
+  )
+  return {
+    dir,
+    /** [{ start, end, ms, exit, cmd }] in ms since the epoch, one per sky process. */
+    entries() {
+      return fs
+        .readFileSync(times, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [s, e, rc, cmd] = l.split(' ')
+          return { start: Number(s) * 1000, end: Number(e) * 1000, ms: (Number(e) - Number(s)) * 1000, exit: Number(rc), cmd }
+        })
+    },
+    reset() {
+      fs.writeFileSync(times, '')
+    },
+    remove() {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
