@@ -1,10 +1,7 @@
 import * as core from '../gh/core.js'
-import { prepareAccess, probeServer, type ServerInfo } from '../access.js'
 import { runUrl, type RunnerContext } from '../context.js'
 import { errorMessage } from '../errors.js'
 import type { Inputs } from '../inputs.js'
-import { ensureSky } from '../install/install.js'
-import { resolveVersion } from '../plan.js'
 import * as args from '../sky/args.js'
 import { Sky } from '../sky/client.js'
 import { describeOutcome, outcomeOf } from '../sky/exit-codes.js'
@@ -12,8 +9,8 @@ import { exitCodeForStatus, FINAL_STATUSES } from '../sky/parse.js'
 import { saveJson, State } from '../state.js'
 import { renderCommand, renderSummary, writeSummary, type TaskResult } from '../summary.js'
 import type { Cancellation } from './cancel.js'
-import { dashboardUrl } from './main.js'
-import { setOutputs } from './outputs.js'
+import { connect } from './connect.js'
+import { dashboardUrl, setOutputs } from './outputs.js'
 
 /**
  * Collects a detached run: follows its logs for at most `wait-minutes`, then turns its final status
@@ -39,15 +36,7 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
     await writeSummary(renderSummary({ title: 'SkyPilot collect: dry run', task: what, results: [], runUrl: runUrl(ctx), dryRunCommands: lines }))
     return
   }
-  const access = prepareAccess(inputs, ctx.temp)
-  saveJson(State.credentialFiles, access.files)
-  let server: ServerInfo | undefined
-  if (inputs.apiServer) server = await probeServer(inputs.apiServer)
-  const version = resolveVersion(inputs, server?.version)
-  const env = { ...process.env, ...access.env }
-  const install = await ensureSky({ version: version.version, extras: inputs.skypilotExtras ?? [], toolCache: ctx.toolCache, os: ctx.os, arch: ctx.arch }, env)
-  core.saveState(State.skyPath, install.sky)
-  const sky = new Sky(install.sky, env)
+  const { sky, install, server } = await connect(inputs, ctx)
   setSky(sky)
 
   let exitCode: number | null
@@ -111,7 +100,7 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
       ? `Cluster ${cluster} no longer exists, and the final status of job ${jobId} went with it: a detached launch's cluster tears itself down 'idle-minutes-to-autostop' minutes after its job ends, or someone removed it. Collect sooner, or launch with a larger 'idle-minutes-to-autostop'.`
       : describeOutcome(outcome, exitCode, what)
   const result: TaskResult = { name: what, cluster, jobId, status, exitCode, attempts: 1, durationMs: Date.now() - started, recoveryCount, message }
-  const dashboard = server ? dashboardUrl(server.url, { mode: cluster ? 'launch' : 'managed' } as never, result) : undefined
+  const dashboard = server ? dashboardUrl(server.url, cluster ? 'cluster' : 'managed', result) : undefined
   setOutputs({ 'cluster-name': cluster, 'job-id': jobId, status, 'exit-code': exitCode, 'skypilot-version': install.version, 'dashboard-url': dashboard, 'recovery-count': recoveryCount })
   await writeSummary(renderSummary({ title: `SkyPilot collect: ${status}`, task: what, results: [result], version: install.version, serverUrl: server?.url, dashboardUrl: dashboard, runUrl: runUrl(ctx) }))
   core.info(message)

@@ -1,14 +1,12 @@
 import * as core from '../gh/core.js'
-import { prepareAccess, probeServer, type ServerInfo } from '../access.js'
 import { runUrl, type RunnerContext } from '../context.js'
 import type { Inputs } from '../inputs.js'
-import { ensureSky } from '../install/install.js'
-import { renderCommand, resolveVersion } from '../plan.js'
+import { renderCommand } from '../plan.js'
 import * as args from '../sky/args.js'
 import { Sky } from '../sky/client.js'
-import { saveJson, State } from '../state.js'
-import { extrasForClouds } from '../task/clouds.js'
+import { State } from '../state.js'
 import { renderSummary, writeSummary } from '../summary.js'
+import { connect } from './connect.js'
 import { setOutputs } from './outputs.js'
 import { tearDown, TEARDOWN_ATTEMPTS } from './teardown.js'
 
@@ -26,14 +24,7 @@ export async function runDown(inputs: Inputs, ctx: RunnerContext, setSky: (sky: 
     await writeSummary(renderSummary({ title: 'SkyPilot down: dry run', task: cluster, results: [], runUrl: runUrl(ctx), dryRunCommands: commands }))
     return
   }
-  const access = prepareAccess(inputs, ctx.temp)
-  saveJson(State.credentialFiles, access.files)
-  let server: ServerInfo | undefined
-  if (inputs.apiServer) server = await probeServer(inputs.apiServer)
-  const version = resolveVersion(inputs, server?.version)
-  const install = await ensureSky({ version: version.version, extras: inputs.skypilotExtras ?? (inputs.apiServer ? [] : extrasForClouds(access.cloudsFromCredentials)), toolCache: ctx.toolCache, os: ctx.os, arch: ctx.arch }, { ...process.env, ...access.env })
-  core.saveState(State.skyPath, install.sky)
-  const sky = new Sky(install.sky, { ...process.env, ...access.env })
+  const { sky, install, server } = await connect(inputs, ctx)
   setSky(sky)
 
   const started = Date.now()

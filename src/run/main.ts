@@ -12,7 +12,7 @@ import { Cancellation } from './cancel.js'
 import { collect } from './collect.js'
 import { runDown } from './down.js'
 import { launchWithRetries, type LaunchResult } from './launch.js'
-import { setOutputs } from './outputs.js'
+import { dashboardUrl, setOutputs } from './outputs.js'
 import { prepareTasks } from './prepare.js'
 
 /** The main step: validate, plan, (install, configure access, launch, follow), report. */
@@ -216,7 +216,7 @@ async function runFanout(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Can
 
 async function report(inputs: Inputs, plan: Plan, ctx: RunnerContext, results: TaskResult[], install: SkyInstall, server: ServerInfo | undefined, cancellation: Cancellation): Promise<void> {
   const first = results[0]
-  const dashboard = server && first ? dashboardUrl(server.url, plan, first) : undefined
+  const dashboard = server && first ? dashboardUrl(server.url, plan.mode === 'managed' ? 'managed' : 'cluster', first) : undefined
   const failed = results.filter((r) => !['SUCCEEDED', 'SUBMITTED'].includes(r.status))
   const overall = inputs.tasks ? (cancellation.cancelled ? 'CANCELLED' : failed.length === 0 ? 'SUCCEEDED' : 'FAILED') : (first?.status ?? 'UNKNOWN')
   setOutputs({
@@ -245,11 +245,6 @@ async function report(inputs: Inputs, plan: Plan, ctx: RunnerContext, results: T
   if (cancellation.cancelled) core.setFailed('The run was cancelled: the job was interrupted and its server-side request cancelled; the post step tears the cluster down.')
   else if (inputs.tasks && failed.length > 0) core.setFailed(`${failed.length} of ${results.length} tasks did not succeed: ${failed.map((r) => `${r.name} (${r.status})`).join(', ')}. See the summary.`)
   else if (!inputs.tasks && failed.length > 0 && first) core.setFailed(first.message ?? first.status)
-}
-
-export function dashboardUrl(serverUrl: string, plan: Plan, result: TaskResult): string | undefined {
-  if (plan.mode === 'managed') return result.jobId ? `${serverUrl}/dashboard/jobs/${result.jobId}` : `${serverUrl}/dashboard/jobs`
-  return result.cluster ? `${serverUrl}/dashboard/clusters/${result.cluster}` : undefined
 }
 
 async function dryRun(inputs: Inputs, plan: Plan, ctx: RunnerContext): Promise<void> {

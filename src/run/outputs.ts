@@ -18,3 +18,9 @@ export function setOutputs(o: ActionOutputs): void {
     core.setOutput(name, typeof value === 'object' ? JSON.stringify(value) : String(value))
   }
 }
+
+/** Where the API server's dashboard shows this run: the cluster, or the managed job. */
+export function dashboardUrl(serverUrl: string, kind: 'cluster' | 'managed', result: { cluster?: string; jobId?: string }): string | undefined {
+  if (kind === 'managed') return result.jobId ? `${serverUrl}/dashboard/jobs/${result.jobId}` : `${serverUrl}/dashboard/jobs`
+  return result.cluster ? `${serverUrl}/dashboard/clusters/${result.cluster}` : undefined
+}

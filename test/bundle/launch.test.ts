@@ -2,32 +2,13 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { createFakeSky, startFakeServer, type FakeServer, type FakeSky } from '../fake-sky/index.mjs'
-import { annotations, everythingVisible, runMain, runMainThenPost, runPost, type StepOptions } from '../helpers/runner.js'
+import { describe, expect, it } from 'vitest'
+import { callsOf, fake, fakeServer, withSky } from '../helpers/fakes.js'
+import { annotations, everythingVisible, runMain, runMainThenPost, runPost } from '../helpers/runner.js'
 
 /** The action's bundles run as the runner runs them, against the test double of `sky`. */
 
-let sky: FakeSky | undefined
-let server: FakeServer | undefined
-afterEach(async () => {
-  sky?.cleanup()
-  sky = undefined
-  await server?.close()
-  server = undefined
-})
-
-function fake(config = {}): FakeSky {
-  sky = createFakeSky({ config })
-  return sky
-}
-
-function withSky(s: FakeSky, opts: StepOptions): StepOptions {
-  return { ...opts, env: { ...s.env, ...opts.env } }
-}
-
 const HELLO = 'name: hello\nsetup: echo setting up\nrun: |\n  echo "hello from the job"\n'
-const callsOf = (s: FakeSky, command: string) => s.calls().filter((c) => c.argv.slice(0, command.split(' ').length).join(' ') === command)
 
 describe('launch, follow, tear down', () => {
   it('succeeds: streams the log, sets outputs and summary, and the post step leaves no cluster', async () => {
@@ -151,7 +132,7 @@ describe('launch, follow, tear down', () => {
 
   it('uses an API server with a token: matches its version, never shows endpoint credentials or token', async () => {
     const token = 'sky_0123456789abcdef_secret_token'
-    server = await startFakeServer({ version: '0.14.1', token, basicAuth: { user: 'ci', pass: 'hunter2-basic-pass' } })
+    const server = await fakeServer({ version: '0.14.1', token, basicAuth: { user: 'ci', pass: 'hunter2-basic-pass' } })
     const endpoint = server.url.replace('http://', 'http://ci:hunter2-basic-pass@')
     const s = fake()
     const { main, post } = await runMainThenPost(
@@ -173,7 +154,7 @@ describe('launch, follow, tear down', () => {
   })
 
   it('a rejected token fails before any sky call, saying what to check', async () => {
-    server = await startFakeServer({ version: '0.14.1', token: 'sky_the_right_one' })
+    const server = await fakeServer({ version: '0.14.1', token: 'sky_the_right_one' })
     const s = fake()
     const main = await runMain(withSky(s, { inputs: { 'task-yaml': HELLO, 'api-server-endpoint': server.url, 'service-account-token': 'sky_wrong_token' } }))
     expect(main.code).toBe(1)

@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { createFakeSky, startFakeServer, type FakeCall, type FakeServer, type FakeSky } from '../fake-sky/index.mjs'
+import { describe, expect, it } from 'vitest'
+import type { FakeCall, FakeSky } from '../fake-sky/index.mjs'
+import { callsOf, fake, fakeServer, withSky } from '../helpers/fakes.js'
 import { annotations, runMain, runMainThenPost, runPost, type StepOptions } from '../helpers/runner.js'
 
 /**
@@ -7,27 +8,8 @@ import { annotations, runMain, runMainThenPost, runPost, type StepOptions } from
  * The action's bundles run as the runner runs them, against the test double of `sky`.
  */
 
-let sky: FakeSky | undefined
-let server: FakeServer | undefined
-afterEach(async () => {
-  sky?.cleanup()
-  sky = undefined
-  await server?.close()
-  server = undefined
-})
-
-function fake(config = {}): FakeSky {
-  sky = createFakeSky({ config })
-  return sky
-}
-
-function withSky(s: FakeSky, opts: StepOptions): StepOptions {
-  return { ...opts, env: { ...s.env, ...opts.env } }
-}
-
 const CLUSTER = 'gha-1234567890-1-train'
 const HELLO = 'name: hello\nsetup: echo "setting up"\nrun: |\n  echo "hello from the job"\n'
-const callsOf = (s: FakeSky, command: string) => s.calls().filter((c) => c.argv.slice(0, command.split(' ').length).join(' ') === command)
 const running = (status: string) => !['SUCCEEDED', 'FAILED', 'FAILED_SETUP', 'CANCELLED', 'FAILED_NO_RESOURCE'].includes(status)
 
 /** Nothing left behind: no cluster, no cluster job or managed job still running. */
@@ -121,7 +103,7 @@ describe('managed jobs', () => {
 describe('detach, then collect', () => {
   const TOKEN = 'sky_detach_collect_token'
   async function withServer(s: FakeSky, inputs: Record<string, string>): Promise<StepOptions> {
-    server ??= await startFakeServer({ version: '0.14.1', token: TOKEN })
+    const server = await fakeServer({ version: '0.14.1', token: TOKEN })
     return withSky(s, { inputs: { 'api-server-endpoint': server.url, 'service-account-token': TOKEN, ...inputs } })
   }
   /** A detached launch of `run`; returns the job id after checking that nothing was torn down. */
