@@ -49,8 +49,10 @@ export class Cancellation {
   install(sky: () => Sky | undefined, deadlineMs = 6500): () => void {
     const handler = (signal: NodeJS.Signals): void => {
       if (this.handling) {
-        // A second signal (SIGTERM after SIGINT): the kill is near; whatever is in flight stays.
-        core.info(`Received ${signal} again while cancelling.`)
+        // A second signal (the runner's SIGTERM 7.5 s after SIGINT): the kill is 2.5 s away. Pass it
+        // on to any sky client that ignored the interrupt; the post step tears down regardless.
+        core.info(`Received ${signal} while cancelling: stopping what is still running.`)
+        for (const stream of this.active.keys()) stream.interrupt('SIGTERM')
         return
       }
       core.info(`Received ${signal}: the run is being cancelled. Stopping sky and cancelling its server-side requests; the post step tears the cluster down.`)

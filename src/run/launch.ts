@@ -31,6 +31,8 @@ export interface LaunchOptions {
   /** Stops a fan-out sibling: resolves the wait early. */
   stopSignal?: AbortSignal
   what: string
+  /** Asked after a failure before the job ran: a reason here means retrying cannot help. */
+  explainFailure?: () => Promise<string | undefined>
 }
 
 /**
@@ -40,11 +42,16 @@ export interface LaunchOptions {
 export async function launchWithRetries(sky: Sky, task: PlannedTask, o: LaunchOptions): Promise<LaunchResult> {
   const started = Date.now()
   let attempts = 0
+  let explained: string | undefined
   let last: { outcome: Outcome; exitCode: number | null; jobId?: string; requestId?: string } = { outcome: outcomeOf(null), exitCode: null }
   for (;;) {
     attempts++
     last = await attempt(sky, task, o, attempts)
     if (o.cancellation.cancelled || o.stopSignal?.aborted) break
+    if (last.outcome.kind === 'launch-failed' && o.explainFailure) {
+      explained = await o.explainFailure()
+      if (explained) break
+    }
     if (!isRetryable(last.outcome, o.retryOnJobFailure) || attempts > o.retries) break
     const delay = o.retryDelaySeconds
     core.warning(`${o.what}: attempt ${attempts} of ${o.retries + 1} ${last.outcome.kind === 'job-failed' ? 'ran and failed' : `failed before the job ran (exit ${last.exitCode})`}; retrying in ${delay}s.`)
@@ -55,7 +62,7 @@ export async function launchWithRetries(sky: Sky, task: PlannedTask, o: LaunchOp
   const outcome: Outcome = interrupted && last.outcome.kind !== 'succeeded' ? { kind: 'cancelled', status: 'CANCELLED' } : last.outcome
   const message = interrupted && last.outcome.kind !== 'succeeded'
     ? `${o.what} was cancelled${o.cancellation.cancelled ? ' with the run' : ' (fail-fast: another task failed)'}.`
-    : describeOutcome(outcome, last.exitCode, o.what) + (attempts > 1 ? ` (${attempts} attempts)` : '')
+    : (explained ?? describeOutcome(outcome, last.exitCode, o.what)) + (attempts > 1 ? ` (${attempts} attempts)` : '')
   return { ...last, outcome, attempts, durationMs: Date.now() - started, message }
 }
 

@@ -71,7 +71,6 @@ export async function runMain(): Promise<void> {
       )
     }
     sky = new Sky(install.sky, env)
-    if (plan.mode === 'exec') await checkExecCluster(sky, inputs.clusterName!, Boolean(inputs.apiServer))
 
     // Saved before the launch: a post step after a kill at any later point still tears down.
     const detachedClusters = plan.keep.filter((k) => plan.detach && plan.down).map((k) => k.cluster)
@@ -94,22 +93,22 @@ export async function runMain(): Promise<void> {
 
 /**
  * `sky exec` on a missing or stopped cluster exits 1 like a capacity error, which would be retried
- * and reported as one: one `sky status` first says what is really wrong.
+ * and reported as one. Only then (diagnostics belong on the failure path: each sky call costs
+ * about a second) one `sky status` says what is really wrong, and stops the retries.
  */
-async function checkExecCluster(sky: Sky, cluster: string, viaServer: boolean): Promise<void> {
+async function whyExecFailed(sky: Sky, cluster: string, viaServer: boolean): Promise<string | undefined> {
   let record
   try {
     record = (await sky.status([cluster])).find((r) => r.name === cluster)
   } catch (error) {
-    core.warning(`Could not check that cluster ${cluster} is up (${errorMessage(error)}); running sky exec anyway.`)
-    return
+    core.warning(`Could not check whether cluster ${cluster} is up: ${errorMessage(error)}`)
+    return undefined
   }
   if (!record) {
-    throw new UserError(
-      `Cluster '${cluster}' does not exist, so 'mode: exec' has nothing to run on. Launch it first in a step with 'mode: launch' and 'down: false', and pass its 'cluster-name' output here${viaServer ? '' : "; without a remote API server, only clusters launched earlier in this same job are visible"}.`
-    )
+    return `Cluster '${cluster}' does not exist, so 'mode: exec' has nothing to run on. Launch it first in a step with 'mode: launch' and 'down: false', and pass its 'cluster-name' output here${viaServer ? '' : "; without a remote API server, only clusters launched earlier in this same job are visible"}.`
   }
-  if (record.status !== 'UP') throw new UserError(`Cluster '${cluster}' is ${record.status}, not UP: 'mode: exec' needs a running cluster. Start it (sky start ${cluster}) or launch it again with 'mode: launch'.`)
+  if (record.status !== 'UP') return `Cluster '${cluster}' is ${record.status}, not UP: 'mode: exec' needs a running cluster. Start it (sky start ${cluster}) or launch it again with 'mode: launch'.`
+  return undefined
 }
 
 function secretEnv(inputs: Inputs): Record<string, string> {
@@ -128,6 +127,7 @@ async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancel
     cancellation,
     groupTitle: `sky ${task.argv.slice(0, plan.mode === 'managed' ? 2 : 1).join(' ')} ${task.cluster ?? ''}`.trim(),
     what,
+    explainFailure: plan.mode === 'exec' ? () => whyExecFailed(sky, task.cluster!, Boolean(inputs.apiServer)) : undefined,
     onJobId: (id) => {
       core.info(`Job id ${id}.`)
       if (plan.mode === 'managed') {
