@@ -33,4 +33,10 @@ describe('README', () => {
     expect(out).toMatch(/sky launch -y -c \S+ --down -i 10 --env DATA_BUCKET_NAME=local-demo-bucket/)
     expect(out).toContain('SkyPilot dry run: valid')
   })
+
+  it("tests run on the runner's Node major (24, from node_modules), as the README says", () => {
+    expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(24)
+    const action = parse(fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8'))
+    expect(action.runs.using).toBe('node24')
+  })
 })
