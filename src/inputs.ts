@@ -54,6 +54,8 @@ export interface Inputs {
   detach: boolean
   jobId?: string
   waitMinutes: number
+  /** `mode: down` without a cluster name: sweep clusters of the prefix older than this. */
+  maxAgeHours?: number
   resources: Resources
   down: boolean
   idleMinutes?: number
@@ -72,7 +74,7 @@ export interface Inputs {
 /** Every input the action reads, by its action.yml name. */
 export const INPUT_NAMES = [
   'task', 'base-path', 'git-ref', 'task-yaml', 'tasks', 'envs', 'secrets', 'mode', 'cluster-name',
-  'cluster-prefix', 'job-index', 'job-name', 'job-recovery', 'detach', 'job-id', 'wait-minutes', 'infra',
+  'cluster-prefix', 'job-index', 'job-name', 'job-recovery', 'detach', 'job-id', 'wait-minutes', 'max-age-hours', 'infra',
   'gpus', 'num-nodes', 'use-spot', 'cpus', 'memory', 'disk-size', 'down', 'idle-minutes-to-autostop',
   'max-parallel', 'fail-fast', 'api-server-endpoint', 'service-account-token', 'kubeconfig',
   'skypilot-version', 'skypilot-extras', 'retries', 'retry-delay-seconds', 'retry-on-job-failure', 'dry-run'
@@ -231,6 +233,12 @@ const schema = z.object({
   detach: bool('detach', false),
   'job-id': word('job-id', /^\d{1,12}$/, 'a job id such as 42'),
   'wait-minutes': minutes('wait-minutes', { max: 7 * 24 * 60, fallback: 300 }),
+  'max-age-hours': field((v, fail) => {
+    const s = v.trim()
+    if (s === '') return undefined
+    if (!/^\d+(\.\d+)?$/.test(s) || Number(s) > 24 * 365) return fail(`'max-age-hours' must be a number of hours from 0 to 8760 (e.g. 12 or 0.5), got '${truncate(v, 40)}'.`)
+    return Number(s)
+  }),
   infra: word('infra', INFRA, 'aws, gcp/us-central1 or k8s/my-context'),
   gpus: word('gpus', GPUS, 'A100:1 or H100:8'),
   'num-nodes': int('num-nodes', { min: 1, max: 1000 }),
@@ -310,8 +318,11 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
   if (tasks && mode !== 'launch') problems.push(`'tasks' (fan-out) runs with mode 'launch' only, not '${mode}'.`)
   if (tasks && v['cluster-name']) problems.push("With 'tasks', set each task's 'cluster-name' in the list; 'cluster-name' names one cluster.")
   if (mode === 'down') {
-    if (source || tasks) problems.push("'mode: down' takes no task: it tears down 'cluster-name'.")
-    if (!v['cluster-name']) problems.push("'mode: down' needs 'cluster-name': the cluster to tear down (e.g. the 'cluster-name' output of the step that launched it).")
+    if (source || tasks) problems.push("'mode: down' takes no task: it tears down 'cluster-name', or the clusters named '<cluster-prefix>-...' older than 'max-age-hours'.")
+    if (!v['cluster-name'] && v['max-age-hours'] === undefined) {
+      problems.push("'mode: down' needs 'cluster-name' (the cluster to tear down, e.g. the 'cluster-name' output of the step that launched it), or 'max-age-hours' to sweep up clusters named '<cluster-prefix>-...' older than that.")
+    }
+    if (v['cluster-name'] && v['max-age-hours'] !== undefined) problems.push("'mode: down' takes either 'cluster-name' or 'max-age-hours' (a sweep by prefix and age), not both.")
   } else if (mode === 'collect') {
     if (source || tasks) problems.push("'mode: collect' takes no task: give 'job-id' (and 'cluster-name' for a cluster job, none for a managed job).")
     if (!v['job-id']) problems.push("'mode: collect' needs 'job-id': the id the detached launch gave as its 'job-id' output.")
@@ -319,6 +330,7 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
     // (An invalid 'tasks' list has been reported already: no second, false 'no task' message.)
     problems.push("No task given: set 'task' (a path in the workspace), 'base-path' + 'task' (a directory or git URL), 'task-yaml' (inline YAML), or 'tasks' (a list).")
   }
+  if (mode !== 'down' && v['max-age-hours'] !== undefined) problems.push("'max-age-hours' applies to 'mode: down' only (a sweep of old clusters by name prefix).")
   if (mode === 'exec' && !v['cluster-name']) problems.push("'mode: exec' runs on an existing cluster: set 'cluster-name' to it (e.g. the 'cluster-name' output of the step that launched it).")
   if (v.detach && !endpoint) {
     problems.push("'detach: true' needs a remote API server ('api-server-endpoint'): without one, SkyPilot's state lives on this runner and dies with it, so the run could never be collected or torn down.")
@@ -346,6 +358,7 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
     detach: v.detach,
     jobId: v['job-id'],
     waitMinutes: v['wait-minutes'] ?? 300,
+    maxAgeHours: v['max-age-hours'],
     resources: {
       infra: v.infra,
       gpus: v.gpus,

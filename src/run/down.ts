@@ -3,46 +3,71 @@ import { runUrl, type RunnerContext } from '../context.js'
 import type { Inputs } from '../inputs.js'
 import { renderCommand } from '../plan.js'
 import * as args from '../sky/args.js'
-import { Sky } from '../sky/client.js'
+import type { Sky } from '../sky/client.js'
+import type { ClusterRecord } from '../sky/parse.js'
 import { State } from '../state.js'
-import { renderSummary, writeSummary } from '../summary.js'
+import { cell, renderSummary, writeSummary } from '../summary.js'
 import { connect } from './connect.js'
 import { setOutputs } from './outputs.js'
 import { tearDown, TEARDOWN_ATTEMPTS } from './teardown.js'
 
 /**
- * `mode: down`: tears down `cluster-name` now, verified, as the post step would. The last job of a
- * pipeline that reused one cluster across stages ends with it (`if: always()`).
+ * `mode: down`: tears clusters down now, verified, as the post step would: `cluster-name` (the last
+ * job of a pipeline that reused one cluster), or, with `max-age-hours`, every cluster named
+ * `<cluster-prefix>-...` launched longer ago than that (the janitor for leaked clusters).
  */
 export async function runDown(inputs: Inputs, ctx: RunnerContext, setSky: (sky: Sky) => void): Promise<void> {
-  const cluster = inputs.clusterName!
-  const commands = [renderCommand(['sky', ...args.downArgs([cluster])]), `${renderCommand(['sky', ...args.statusArgs([cluster])])}   # must be []`]
+  const sweep = inputs.clusterName === undefined
+  const prefix = `${inputs.clusterPrefix}-`
+  const what = sweep ? `clusters named ${prefix}* launched over ${inputs.maxAgeHours} h ago` : inputs.clusterName!
   if (inputs.dryRun) {
+    const commands = sweep
+      ? [`${renderCommand(['sky', ...args.statusArgs([])])}   # pick ${what}`, `${renderCommand(['sky', ...args.downArgs(['<those clusters>'])])}`, `${renderCommand(['sky', ...args.statusArgs(['<those clusters>'])])}   # must be []`]
+      : [renderCommand(['sky', ...args.downArgs([what])]), `${renderCommand(['sky', ...args.statusArgs([what])])}   # must be []`]
     core.info('Dry run: nothing is contacted. The plan:')
     for (const line of commands) core.info(`  ${line}`)
-    setOutputs({ 'cluster-name': cluster, status: 'DRY_RUN' })
-    await writeSummary(renderSummary({ title: 'SkyPilot down: dry run', task: cluster, results: [], runUrl: runUrl(ctx), dryRunCommands: commands }))
+    setOutputs({ 'cluster-name': sweep ? undefined : what, status: 'DRY_RUN' })
+    await writeSummary(renderSummary({ title: 'SkyPilot down: dry run', task: what, results: [], runUrl: runUrl(ctx), dryRunCommands: commands }))
     return
   }
   const { sky, install, server } = await connect(inputs, ctx)
   setSky(sky)
 
   const started = Date.now()
-  const result = await tearDown(sky, [cluster])
+  let targets: ClusterRecord[]
+  if (sweep) {
+    // Only this user's (or service account's) clusters: `sky status` without --all-users.
+    const cutoff = Date.now() / 1000 - inputs.maxAgeHours! * 3600
+    targets = (await sky.status([])).filter((r) => r.name.startsWith(prefix) && typeof r.launched_at === 'number' && r.launched_at < cutoff)
+    core.info(targets.length > 0 ? `Tearing down ${targets.length} ${what}: ${targets.map((r) => r.name).join(', ')}.` : `No ${what}.`)
+  } else {
+    targets = [{ name: inputs.clusterName!, status: '' }]
+  }
+  const names = targets.map((r) => r.name)
+  const result = names.length > 0 ? await tearDown(sky, names) : { removed: [], left: [], errors: [] }
   core.saveState(State.finished, 'true')
+
   const gone = result.left.length === 0
   const message = gone
-    ? `Cluster ${cluster} is gone (verified with sky status).`
-    : `Cluster ${cluster} is still running after ${TEARDOWN_ATTEMPTS} teardown attempts and may be costing money. Remove it with: sky down -y ${cluster}${result.errors.length ? ` (${result.errors.at(-1)})` : ''}`
-  setOutputs({ 'cluster-name': cluster, status: gone ? 'TORN_DOWN' : 'LEFT_RUNNING', 'skypilot-version': install.version })
+    ? `${names.length === 0 ? 'Nothing to tear down' : `Gone (verified with sky status): ${names.join(', ')}`}.`
+    : `Cluster ${result.left.join(', ')} is still running after ${TEARDOWN_ATTEMPTS} teardown attempts and may be costing money. Remove it with: sky down -y ${result.left.join(' ')}${result.errors.length ? ` (${result.errors.at(-1)})` : ''}`
+  setOutputs({ 'cluster-name': sweep ? undefined : names[0], status: gone ? 'TORN_DOWN' : 'LEFT_RUNNING', 'skypilot-version': install.version, results: sweep ? names : undefined })
+  const table = sweep && targets.length > 0
+    ? [
+        '| cluster | launched (UTC) | status | resources | result |',
+        '|---|---|---|---|---|',
+        ...targets.map((r) => `| \`${r.name}\` | ${new Date(r.launched_at! * 1000).toISOString().slice(0, 16).replace('T', ' ')} | ${cell(r.status)} | ${cell(r.resources_str)} | ${result.left.includes(r.name) ? '❌ still running' : '✅ torn down'} |`)
+      ].join('\n')
+    : ''
   await writeSummary(
     renderSummary({
-      title: `SkyPilot down: ${gone ? 'done' : 'FAILED'}`,
-      task: cluster,
-      results: [{ name: 'teardown', cluster, status: gone ? 'SUCCEEDED' : 'FAILED', exitCode: gone ? 0 : 1, attempts: 1, durationMs: Date.now() - started, message }],
+      title: `SkyPilot down: ${gone ? (names.length ? `${names.length} torn down` : 'nothing to do') : 'FAILED'}`,
+      task: what,
+      results: sweep ? [] : [{ name: 'teardown', cluster: names[0], status: gone ? 'SUCCEEDED' : 'FAILED', exitCode: gone ? 0 : 1, attempts: 1, durationMs: Date.now() - started, message }],
       version: install.version,
       serverUrl: server?.url,
-      runUrl: runUrl(ctx)
+      runUrl: runUrl(ctx),
+      notes: [table, sweep ? message : ''].filter(Boolean)
     })
   )
   if (gone) core.info(message)

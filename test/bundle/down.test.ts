@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createFakeSky, type FakeSky } from '../fake-sky/index.mjs'
 import { annotations, runMain, runMainThenPost } from '../helpers/runner.js'
+import { updateLedger } from '../fake-sky/lib/ledger.mjs'
 
 let sky: FakeSky | undefined
 afterEach(() => {
@@ -45,6 +46,57 @@ describe('mode: down', () => {
     const error = annotations(main.stdout, 'error').join('\n')
     expect(error).toMatch(/'mode: down' takes no task/)
     expect(error).toMatch(/'mode: down' needs 'cluster-name'/)
+    expect(s.calls()).toEqual([])
+  })
+})
+
+describe('mode: down with max-age-hours (the janitor)', () => {
+  /** Back-dates a cluster's launch in the double's ledger, as if it had been up for `hours`. */
+  function age(s: FakeSky, name: string, hours: number): void {
+    updateLedger(s.home, (ledger: { clusters: { name: string; launched_at: number }[] }) => {
+      const c = ledger.clusters.find((x) => x.name === name)!
+      c.launched_at -= hours * 3600
+    })
+  }
+
+  it('tears down only the clusters of the prefix older than the age, verified, and lists them', async () => {
+    const s = (sky = createFakeSky())
+    for (const name of ['gha-old-1', 'gha-old-2', 'gha-new-1', 'other-old-1']) {
+      const r = await runMain({ env: s.env, inputs: { 'task-yaml': 'run: echo x', 'cluster-name': name, down: 'false' } })
+      expect(r.code).toBe(0)
+    }
+    age(s, 'gha-old-1', 13)
+    age(s, 'gha-old-2', 30)
+    age(s, 'other-old-1', 48)
+    const main = await runMain({ env: s.env, inputs: { mode: 'down', 'max-age-hours': '12' } })
+    expect(main.code).toBe(0)
+    expect(main.outputs.status).toBe('TORN_DOWN')
+    expect(JSON.parse(main.outputs.results!)).toEqual(['gha-old-1', 'gha-old-2'])
+    expect(s.ledger().clusters.map((c) => c.name).sort()).toEqual(['gha-new-1', 'other-old-1'])
+    expect(main.summary).toMatch(/\| `gha-old-1` \| .* \| ✅ torn down \|/)
+    expect(main.summary).toMatch(/\| `gha-old-2` \| .* \| ✅ torn down \|/)
+    // One listing, one sky down for all, one verification.
+    expect(s.calls().map((c) => c.argv.join(' ')).slice(-3)).toEqual(['status -o json', 'down -y gha-old-1 gha-old-2', 'status -o json gha-old-1 gha-old-2'])
+  })
+
+  it('with nothing old enough, does nothing and says so', async () => {
+    const s = (sky = createFakeSky())
+    await runMain({ env: s.env, inputs: { 'task-yaml': 'run: echo x', 'cluster-name': 'gha-fresh', down: 'false' } })
+    const main = await runMain({ env: s.env, inputs: { mode: 'down', 'max-age-hours': '1' } })
+    expect(main.code).toBe(0)
+    expect(main.summary).toContain('nothing to do')
+    expect(s.ledger().clusters.map((c) => c.name)).toEqual(['gha-fresh'])
+    expect(s.calls().filter((c) => c.argv[0] === 'down')).toEqual([])
+  })
+
+  it('refuses max-age-hours together with cluster-name, or outside mode: down', async () => {
+    const s = (sky = createFakeSky())
+    const both = await runMain({ env: s.env, inputs: { mode: 'down', 'cluster-name': 'x1', 'max-age-hours': '3' } })
+    expect(both.code).toBe(1)
+    expect(annotations(both.stdout, 'error').join('\n')).toMatch(/either 'cluster-name' or 'max-age-hours'/)
+    const launch = await runMain({ env: s.env, inputs: { 'task-yaml': 'run: echo', 'max-age-hours': '3' } })
+    expect(launch.code).toBe(1)
+    expect(annotations(launch.stdout, 'error').join('\n')).toMatch(/'max-age-hours' applies to 'mode: down' only/)
     expect(s.calls()).toEqual([])
   })
 })

@@ -257,6 +257,10 @@ export function hostileCases(): HostileCase[] {
         ['retry-delay-seconds', ['-1', '1e9']]
       ] as [string, string[]][]
     ).flatMap(([input, values]) => values.map((v) => reject(`${input} ${JSON.stringify(v)}`, input, v))),
+    ...['-3', 'twelve', '1e9', '12; sky down -a -y'].map((v) => ({
+      ...reject(`max-age-hours ${JSON.stringify(v)}`, 'max-age-hours', v),
+      inputs: { mode: 'down', task: '', 'max-age-hours': v }
+    })),
 
     // ---- install ----
     ...rejects('skypilot-version', [
