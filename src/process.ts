@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
+import * as core from './gh/core.js'
 
 /** Child processes, always from an argument array: never through a shell. */
 
@@ -137,9 +137,10 @@ export function runStreaming(command: string, args: string[], options: StreamOpt
     return { done: Promise.resolve({ code: null, signal: null, spawnError: String(error) }), interrupt: () => undefined }
   }
 
-  const token = randomUUID()
+  // To stdout, the relay goes through the runner protocol's guard (task lines are never commands).
   const guard = out === process.stdout
-  if (guard) out.write(`::stop-commands::${token}\n`)
+  const write = guard ? (chunk: Buffer | string) => core.relay(chunk) : (chunk: Buffer | string) => out.write(chunk)
+  if (guard) core.stopCommands()
 
   const relay = (stream: NodeJS.ReadableStream | null): Promise<void> =>
     new Promise((resolve) => {
@@ -153,10 +154,10 @@ export function runStreaming(command: string, args: string[], options: StreamOpt
           const text = partial + chunk.toString('utf8')
           const lines = text.split('\n')
           partial = lines.pop() ?? ''
-          if (lines.length > 0) out.write(lines.map((l) => `${prefix}${l}\n`).join(''))
+          if (lines.length > 0) write(lines.map((l) => `${prefix}${l}\n`).join(''))
         })
         stream.on('end', () => {
-          if (partial) out.write(`${prefix}${partial}\n`)
+          if (partial) write(`${prefix}${partial}\n`)
           resolve()
         })
       } else {
@@ -164,7 +165,7 @@ export function runStreaming(command: string, args: string[], options: StreamOpt
           watch(chunk)
           countRelayed(chunk.length)
           // Respect backpressure so a fast log never piles up in memory.
-          if (!out.write(chunk)) {
+          if (!write(chunk)) {
             stream.pause()
             out.once('drain', () => stream.resume())
           }
@@ -182,7 +183,7 @@ export function runStreaming(command: string, args: string[], options: StreamOpt
     })
     child.on('close', (code, signal) => {
       void relays.then(() => {
-        if (guard) out.write(`::${token}::\n`)
+        if (guard) core.resumeCommands()
         resolve({ code, signal, spawnError })
       })
     })

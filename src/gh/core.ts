@@ -34,7 +34,50 @@ function issue(command: string, message = '', properties: Record<string, string 
     .filter(([, v]) => v !== undefined && v !== '')
     .map(([k, v]) => `${k}=${escapeProperty(String(v))}`)
     .join(',')
-  process.stdout.write(`::${command}${props ? ` ${props}` : ''}::${escapeData(message)}${os.EOL}`)
+  const line = `::${command}${props ? ` ${props}` : ''}::${escapeData(message)}${os.EOL}`
+  // While relayed output has commands stopped, one of ours resumes them for its own line only.
+  if (stopToken) process.stdout.write(`${lineBreak()}::${stopToken}::${os.EOL}${line}::stop-commands::${stopToken}${os.EOL}`)
+  else process.stdout.write(`${lineBreak()}${line}`)
+  midLine = false
+}
+
+/*
+ * Relayed output (a task's log) is not ours: a line in it that looks like a workflow command
+ * (`::add-mask::`, `::error::`, `::set-output`) must stay text. While any relay runs, the runner's
+ * command processing is stopped with a random token; several relays (fan-out) share one stop.
+ */
+let stopToken: string | undefined
+let relays = 0
+/** The last relayed write ended inside a line: a command must start on a line of its own. */
+let midLine = false
+
+function lineBreak(): string {
+  return midLine ? os.EOL : ''
+}
+
+export function stopCommands(): void {
+  if (relays++ === 0) {
+    stopToken = randomUUID()
+    process.stdout.write(`${lineBreak()}::stop-commands::${stopToken}${os.EOL}`)
+    midLine = false
+  }
+}
+
+export function resumeCommands(): void {
+  if (relays === 0) return
+  if (--relays === 0) {
+    process.stdout.write(`${lineBreak()}::${stopToken}::${os.EOL}`)
+    stopToken = undefined
+    midLine = false
+  }
+}
+
+/** Writes relayed output to stdout, remembering whether it ended mid-line. Returns write()'s backpressure flag. */
+export function relay(chunk: Buffer | string): boolean {
+  if (chunk.length === 0) return true
+  const last = typeof chunk === 'string' ? chunk.charCodeAt(chunk.length - 1) : chunk[chunk.length - 1]
+  midLine = last !== 10
+  return process.stdout.write(chunk)
 }
 
 /** `name<<DELIM` blocks with a random delimiter, so a value can never end the block early. */
@@ -83,7 +126,8 @@ export function debug(message: string): void {
 }
 
 export function info(message: string): void {
-  process.stdout.write(`${message}${os.EOL}`)
+  process.stdout.write(`${lineBreak()}${message}${os.EOL}`)
+  midLine = false
 }
 
 export interface AnnotationProperties {

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { callsOf, fake, fakeServer, withSky } from '../helpers/fakes.js'
-import { annotations, everythingVisible, runMain, runMainThenPost, runPost } from '../helpers/runner.js'
+import { annotations, everythingVisible, processedCommands, runMain, runMainThenPost, runPost } from '../helpers/runner.js'
 
 /** The action's bundles run as the runner runs them, against the test double of `sky`. */
 
@@ -27,6 +27,24 @@ describe('launch, follow, tear down', () => {
     expect(calls[0]).toBe('--version')
     expect(calls[1]).toMatch(/^launch -y -c gha-1234567890-1-train --down -i 10 /)
     expect(calls.length).toBeLessThanOrEqual(4)
+  })
+
+  it("a task's log lines that look like workflow commands stay text, also in a fan-out after another task ended", async () => {
+    const s = fake()
+    const single = await runMain(withSky(s, { inputs: { 'task-yaml': 'run: |\n  echo "::error::injected-single"\n  echo "::add-mask::hello"\n' } }))
+    expect(single.code).toBe(0)
+    expect(single.stdout).toContain('::error::injected-single')
+    expect(processedCommands(single.stdout).join('\n')).not.toMatch(/injected-single|add-mask::hello/)
+    const tasks = '- {name: quick, task-yaml: "run: echo quick done"}\n- {name: slow, task-yaml: "run: sleep 1; echo ::error::injected-late"}\n'
+    const fanout = await runMain(withSky(s, { inputs: { tasks } }))
+    expect(fanout.code).toBe(0)
+    expect(fanout.stdout).toContain('::error::injected-late')
+    expect(processedCommands(fanout.stdout).join('\n')).not.toContain('injected-late')
+    // Both relays share one stop, lifted once, after the last one ended.
+    expect(fanout.stdout.match(/^::stop-commands::/gm)).toHaveLength(1)
+    expect(fanout.stdout.lastIndexOf('injected-late')).toBeLessThan(fanout.stdout.search(/^::[0-9a-f-]{36}::$/m))
+    // The action's own commands still count (outputs are files; the group markers are commands).
+    expect(processedCommands(single.stdout).some((c) => c.startsWith('::group::'))).toBe(true)
   })
 
   it('a task file in the workspace with env overrides passed as --env', async () => {

@@ -187,3 +187,22 @@ export function everythingVisible(...results: StepResult[]): string {
 export function annotations(output: string, kind: 'error' | 'warning' | 'notice'): string[] {
   return output.split('\n').filter((l) => l.startsWith(`::${kind}`))
 }
+
+/**
+ * The workflow commands the runner would act on in a step's output: it honours
+ * `::stop-commands::TOKEN` until a line `::TOKEN::`, as the runner does.
+ */
+export function processedCommands(output: string): string[] {
+  const commands: string[] = []
+  let stoppedBy: string | undefined
+  for (const line of output.split('\n')) {
+    if (stoppedBy) {
+      if (line === `::${stoppedBy}::`) stoppedBy = undefined
+      continue
+    }
+    const stop = /^::stop-commands::(.+)$/.exec(line)
+    if (stop) stoppedBy = stop[1]
+    else if (line.startsWith('::')) commands.push(line)
+  }
+  return commands
+}

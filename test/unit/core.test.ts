@@ -211,3 +211,45 @@ describe('exportVariable, addPath, appendSummary, getState', () => {
     expect(core.isDebug()).toBe(true)
   })
 })
+
+describe('relayed output cannot issue workflow commands', () => {
+  it('stops commands once for several relays, and resumes only when the last one ends', () => {
+    const output = captureStdout()
+    core.stopCommands()
+    core.stopCommands() // a second relay (fan-out) shares the stop
+    core.relay('::error::from task A\n')
+    core.resumeCommands() // task A ends: task B is still relaying
+    core.relay('::add-mask::from task B\n')
+    core.resumeCommands()
+    const lines = output().split(os.EOL)
+    const stop = lines.find((l) => l.startsWith('::stop-commands::'))!
+    const token = stop.slice('::stop-commands::'.length)
+    expect(lines.filter((l) => l.startsWith('::stop-commands::'))).toHaveLength(1)
+    // The resume comes after B's line, not after A's.
+    expect(lines.indexOf(`::${token}::`)).toBeGreaterThan(lines.indexOf('::add-mask::from task B'))
+    expect(lines.filter((l) => l === `::${token}::`)).toHaveLength(1)
+  })
+
+  it("wraps the action's own annotation during a relay so it still counts, on a line of its own", () => {
+    const output = captureStdout()
+    core.stopCommands()
+    core.relay('partial line from the task without newline')
+    core.warning('retrying task b')
+    core.relay('more task output\n')
+    core.resumeCommands()
+    const text = output()
+    const token = /::stop-commands::(\S+)/.exec(text)![1]!
+    expect(text).toContain(`partial line from the task without newline${os.EOL}::${token}::${os.EOL}::warning::retrying task b${os.EOL}::stop-commands::${token}${os.EOL}more task output`)
+    expect(text.endsWith(`::${token}::${os.EOL}`)).toBe(true)
+  })
+
+  it('ends a relayed partial line before resuming, so the resume marker is recognised', () => {
+    const output = captureStdout()
+    core.stopCommands()
+    core.relay('no newline at the end')
+    core.resumeCommands()
+    const text = output()
+    const token = /::stop-commands::(\S+)/.exec(text)![1]!
+    expect(text).toContain(`no newline at the end${os.EOL}::${token}::${os.EOL}`)
+  })
+})
