@@ -5,7 +5,7 @@
 //   --strict        exit 1 when a goal is missed
 //   --only=a,b      run only these: overhead, relay, warm, fanout
 // Env: BENCH_RUNS (7), BENCH_LOG_MB (1024), BENCH_LOG_SMALL_MB (64), BENCH_FANOUT_TASKS (64),
-//      BENCH_FANOUT_PARALLEL (8), BENCH_FANOUT_SLEEP_S (1), BENCH_FANOUT_RUNS (3).
+//      BENCH_FANOUT_PARALLEL (8), BENCH_FANOUT_SLEEP_S (3), BENCH_FANOUT_RUNS (3).
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
