@@ -77,7 +77,7 @@ export async function runMain(): Promise<void> {
     saveJson(State.clusters, [...plan.teardown, ...detachedClusters])
     saveJson(State.keep, plan.keep.filter((k) => !detachedClusters.includes(k.cluster)).map((k) => k.cluster))
 
-    const results = inputs.tasks ? await runFanout(sky, plan, inputs, cancellation) : [await runOne(sky, plan, inputs, cancellation, server)]
+    const results = inputs.tasks ? await runFanout(sky, plan, inputs, cancellation) : [await runOne(sky, plan, inputs, cancellation)]
     if (plan.detach && results.every((r) => r.status === 'SUBMITTED')) saveJson(State.clusters, plan.teardown)
     // A cancelled run did not see its managed job end: the post step cancels it and verifies.
     if (!cancellation.cancelled) core.saveState(State.finished, 'true')
@@ -115,7 +115,7 @@ function secretEnv(inputs: Inputs): Record<string, string> {
   return { ...inputs.secrets }
 }
 
-async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancellation, server?: ServerInfo): Promise<TaskResult> {
+async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancellation): Promise<TaskResult> {
   const task = plan.tasks[0]!
   if (cancellation.cancelled) return skipped(task, 'CANCELLED')
   const what = plan.mode === 'managed' ? `Managed job ${task.argv[task.argv.indexOf('-n') + 1]}` : `Task on ${task.cluster}`
@@ -159,8 +159,7 @@ async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancel
     attempts: result.attempts,
     durationMs: result.durationMs,
     recoveryCount,
-    message: plan.detach && result.outcome.kind === 'succeeded' ? `Submitted; collect it with mode: collect, job-id: ${result.jobId ?? '?'}${task.cluster ? `, cluster-name: ${task.cluster}` : ''}.` : result.message,
-    ...(server ? {} : {})
+    message: plan.detach && result.outcome.kind === 'succeeded' ? `Submitted; collect it with mode: collect, job-id: ${result.jobId ?? '?'}${task.cluster ? `, cluster-name: ${task.cluster}` : ''}.` : result.message
   }
 }
 
