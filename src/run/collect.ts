@@ -70,7 +70,7 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
   else status = outcomeOf(exitCode).status
   if (!cluster && !timedOut && !cancellation.cancelled) {
     try {
-      const record = (await sky.jobsQueue()).find((j) => String(j.job_id) === jobId)
+      const record = await sky.managedJob(jobId)
       recoveryCount = record?.recovery_count
       if (record && FINAL_STATUSES.has(record.status)) status = record.status
     } catch (error) {
@@ -109,7 +109,7 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
 }
 
 async function managedExitCode(sky: Sky, jobId: string): Promise<number> {
-  const record = (await sky.jobsQueue()).find((j) => String(j.job_id) === jobId)
+  const record = await sky.managedJob(jobId)
   if (!record) return 102
   return exitCodeForStatus(record.status)
 }

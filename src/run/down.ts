@@ -9,7 +9,7 @@ import { State } from '../state.js'
 import { cell, renderSummary, writeSummary } from '../summary.js'
 import { connect } from './connect.js'
 import { setOutputs } from './outputs.js'
-import { tearDown, TEARDOWN_ATTEMPTS } from './teardown.js'
+import { leftRunningMessage, tearDown } from './teardown.js'
 
 /**
  * `mode: down`: tears clusters down now, verified, as the post step would: `cluster-name` (the last
@@ -50,7 +50,7 @@ export async function runDown(inputs: Inputs, ctx: RunnerContext, setSky: (sky: 
   const gone = result.left.length === 0
   const message = gone
     ? `${names.length === 0 ? 'Nothing to tear down' : `Gone (verified with sky status): ${names.join(', ')}`}.`
-    : `Cluster ${result.left.join(', ')} is still running after ${TEARDOWN_ATTEMPTS} teardown attempts and may be costing money. Remove it with: sky down -y ${result.left.join(' ')}${result.errors.length ? ` (${result.errors.at(-1)})` : ''}`
+    : leftRunningMessage(result)
   setOutputs({ 'cluster-name': sweep ? undefined : names[0], status: gone ? 'TORN_DOWN' : 'LEFT_RUNNING', 'skypilot-version': install.version, results: sweep ? names : undefined })
   const table = sweep && targets.length > 0
     ? [

@@ -142,7 +142,7 @@ async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancel
   let status: string = result.outcome.status
   if (plan.mode === 'managed' && result.jobId && !plan.detach && !cancellation.cancelled) {
     try {
-      const record = (await sky.jobsQueue()).find((j) => String(j.job_id) === result.jobId)
+      const record = await sky.managedJob(result.jobId)
       recoveryCount = record?.recovery_count
       if (record?.status && record.status !== 'SUCCEEDED' && result.outcome.kind === 'job-failed') status = record.status
     } catch (error) {

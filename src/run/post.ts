@@ -6,7 +6,7 @@ import { saveCache } from '../install/install.js'
 import { Sky } from '../sky/client.js'
 import { loadJson, State } from '../state.js'
 import { writeSummary } from '../summary.js'
-import { cancelManagedJobs, tearDown } from './teardown.js'
+import { cancelManagedJobs, leftRunningMessage, tearDown } from './teardown.js'
 
 /**
  * The post step: runs after success, failure and cancellation (post-if: always()). Learns
@@ -49,7 +49,7 @@ export async function runPost(): Promise<void> {
           lines.push(`Cluster ${r.removed.map((c) => `\`${c}\``).join(', ')} torn down (verified with \`sky status\`).`)
         }
         if (r.left.length > 0) {
-          const message = `Cluster ${r.left.join(', ')} is still running after ${3} teardown attempts and may be costing money. Remove it with: sky down -y ${r.left.join(' ')}${r.errors.length ? ` (${r.errors.at(-1)})` : ''}`
+          const message = leftRunningMessage(r)
           core.error(message, { title: 'SkyPilot cluster left running' })
           lines.push(`❌ ${message}`)
           failure = failure ? `${failure}\n${message}` : message

@@ -45,6 +45,12 @@ export async function tearDown(sky: Sky, clusters: string[]): Promise<TeardownRe
   return { removed: clusters.filter((c) => !remaining.includes(c)), left: remaining, errors }
 }
 
+/** What the user reads when clusters survived teardown: which, and the command that removes them. */
+export function leftRunningMessage(result: TeardownResult): string {
+  const names = result.left.join(' ')
+  return `Cluster ${result.left.join(', ')} is still running after ${TEARDOWN_ATTEMPTS} teardown attempts and may be costing money. Remove it with: sky down -y ${names}${result.errors.length ? ` (${result.errors.at(-1)})` : ''}`
+}
+
 /** Cancels managed jobs and waits until their status says so (CANCELLING is on the way). */
 export async function cancelManagedJobs(sky: Sky, jobIds: string[]): Promise<{ cancelled: string[]; left: { id: string; status: string }[] }> {
   let left: { id: string; status: string }[] = jobIds.map((id) => ({ id, status: 'UNKNOWN' }))

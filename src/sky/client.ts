@@ -50,6 +50,11 @@ export class Sky {
     return parseJobsQueue(result.stdout)
   }
 
+  /** One managed job's record, or undefined when the queue does not hold it. */
+  async managedJob(jobId: string): Promise<ManagedJobRecord | undefined> {
+    return (await this.jobsQueue()).find((j) => String(j.job_id) === jobId)
+  }
+
   async jobsCancel(jobIds: string[]): Promise<Captured> {
     return this.run(args.jobsCancelArgs(jobIds), 5 * 60_000)
   }

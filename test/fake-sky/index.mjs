@@ -6,7 +6,7 @@ import path from 'node:path'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { readLedger } from './lib/ledger.mjs'
-import { deepMerge, readConfig } from './lib/common.mjs'
+import { deepMerge, killGroup, readConfig } from './lib/common.mjs'
 
 export { startFakeServer } from './server.mjs'
 
@@ -86,15 +86,7 @@ export function createFakeSky({ config = {}, home } = {}) {
       l = { jobs: [], managedJobs: [], requests: [] }
     }
     const pids = new Set([...l.jobs, ...l.managedJobs, ...l.requests].map((x) => x.pid).filter(Boolean))
-    for (const pid of pids) {
-      try {
-        process.kill(-pid, 'SIGKILL')
-      } catch {
-        try {
-          process.kill(pid, 'SIGKILL')
-        } catch {}
-      }
-    }
+    for (const pid of pids) killGroup(pid)
     fs.rmSync(dir, { recursive: true, force: true })
   }
 

@@ -2,15 +2,14 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { parse as parseYaml } from 'yaml'
+import { fileCommands, ROOT, SAMPLE_RUN, stepEnv } from '../../scripts/runner-protocol.mjs'
 
 /**
  * Runs the built bundles the way the runner does: inputs as env INPUT_<NAME> (hyphens kept), file
  * commands as temp files, and for the post step the saved state as env STATE_<name>.
  */
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+export { ROOT }
 export const MAIN = path.join(ROOT, 'dist', 'main', 'index.js')
 export const POST = path.join(ROOT, 'dist', 'post', 'index.js')
 
@@ -43,90 +42,28 @@ export interface StepResult {
   durationMs: number
 }
 
-/** Reads `name<<DELIM\nvalue\nDELIM` (and `name=value`) file-command blocks. */
-export function parseFileCommands(text: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  const lines = text.split(/\r?\n/)
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(line)
-    if (heredoc) {
-      const [, name, delim] = heredoc
-      const value: string[] = []
-      for (i++; i < lines.length && lines[i] !== delim; i++) value.push(lines[i]!)
-      out[name!] = value.join('\n')
-    } else if (line.includes('=')) {
-      out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1)
-    }
-  }
-  return out
-}
-
-export function baseEnv(): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: process.env.HOME ?? os.homedir(),
-    LANG: 'C.UTF-8'
-  }
-}
-
-/** Default expressions the runner evaluates in action.yml, as it does for a job outside a matrix. */
-const DEFAULT_EXPRESSIONS: Record<string, string> = { '${{ strategy.job-index }}': '0' }
-
-let defaults: Record<string, string> | undefined
-/** action.yml's input defaults, as the runner would fill them in. */
-export function actionDefaults(): Record<string, string> {
-  if (!defaults) {
-    const action = parseYaml(fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> }
-    defaults = {}
-    for (const [name, spec] of Object.entries(action.inputs)) {
-      const value = String(spec.default ?? '')
-      defaults[name] = DEFAULT_EXPRESSIONS[value] ?? value
-    }
-  }
-  return defaults
-}
-
 export async function runStep(entry: 'main' | 'post', opts: StepOptions = {}): Promise<StepResult> {
   const runnerTemp = opts.runnerTemp ?? fs.mkdtempSync(path.join(os.tmpdir(), 'runner-temp-'))
-  const files = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-files-'))
-  const file = (name: string): string => {
-    const p = path.join(files, name)
-    fs.writeFileSync(p, '')
-    return p
-  }
+  const files = fileCommands()
   const env: Record<string, string> = {
-    ...baseEnv(),
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? os.homedir(),
+    LANG: 'C.UTF-8',
+    ...SAMPLE_RUN,
     GITHUB_WORKSPACE: opts.workspace ?? ROOT,
     RUNNER_TEMP: runnerTemp,
     RUNNER_TOOL_CACHE: path.join(runnerTemp, 'toolcache'),
-    GITHUB_OUTPUT: file('output'),
-    GITHUB_STATE: file('state'),
-    GITHUB_STEP_SUMMARY: file('summary'),
-    GITHUB_ENV: file('env'),
-    GITHUB_PATH: file('path'),
-    GITHUB_RUN_ID: '1234567890',
-    GITHUB_RUN_ATTEMPT: '1',
-    GITHUB_JOB: 'train',
-    GITHUB_REPOSITORY: 'acme/ml',
-    GITHUB_SERVER_URL: 'https://github.com',
-    RUNNER_OS: 'Linux',
-    RUNNER_ARCH: 'X64',
-    SKYPILOT_ACTION_RETRY_DELAY_MS: '50'
+    ...files.env,
+    SKYPILOT_ACTION_RETRY_DELAY_MS: '50',
+    ...stepEnv({ inputs: opts.inputs, state: opts.state })
   }
-  // The runner passes every input: the given ones, and action.yml's defaults for the rest.
-  for (const [name, value] of Object.entries({ ...actionDefaults(), ...opts.inputs })) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
-  for (const [name, value] of Object.entries(opts.state ?? {})) env[`STATE_${name}`] = value
   for (const [name, value] of Object.entries(opts.env ?? {})) {
     if (value === undefined) delete env[name]
     else env[name] = value
   }
 
   const started = Date.now()
-  // SKYPILOT_ACTION_DIST: a snapshot of dist/ (the suites copy it, so a concurrent rebuild cannot pull it away mid-run).
-  const dist = process.env.SKYPILOT_ACTION_DIST
-  const bundle = dist ? path.join(dist, entry, 'index.js') : entry === 'main' ? MAIN : POST
-  const child = spawn(process.execPath, [bundle], { env, cwd: env.GITHUB_WORKSPACE, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [entry === 'main' ? MAIN : POST], { env, cwd: env.GITHUB_WORKSPACE, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   let sent = false
@@ -147,21 +84,8 @@ export async function runStep(entry: 'main' | 'post', opts: StepOptions = {}): P
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000)
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])))
   clearTimeout(timer)
-  const read = (name: string): string => fs.readFileSync(path.join(files, name), 'utf8')
-  const result: StepResult = {
-    code,
-    signal,
-    stdout,
-    stderr,
-    outputs: parseFileCommands(read('output')),
-    state: parseFileCommands(read('state')),
-    summary: read('summary'),
-    exportedEnv: parseFileCommands(read('env')),
-    addedPaths: read('path').split('\n').filter(Boolean),
-    runnerTemp,
-    durationMs: Date.now() - started
-  }
-  fs.rmSync(files, { recursive: true, force: true })
+  const result: StepResult = { code, signal, stdout, stderr, ...files.read(), runnerTemp, durationMs: Date.now() - started }
+  files.remove()
   return result
 }
 

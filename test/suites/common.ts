@@ -133,37 +133,3 @@ export function filesUnder(dir: string): string[] {
   walk(dir)
   return out
 }
-
-/**
- * Copies dist/main and dist/post to a temp dir once both are complete (waits out a rebuild in
- * progress) and points the runner helper at the copy (SKYPILOT_ACTION_DIST). Returns a remover.
- */
-export async function snapshotDist(root: string, timeoutMs = 120_000): Promise<() => void> {
-  const dist = path.join(root, 'dist')
-  const complete = () => ['main', 'post'].every((e) => fs.existsSync(path.join(dist, e, 'index.js')) && fs.existsSync(path.join(dist, e, 'package.json')))
-  const deadline = Date.now() + timeoutMs
-  const snap = tempDir('dist-snapshot-')
-  for (;;) {
-    if (complete()) {
-      try {
-        for (const e of ['main', 'post']) fs.cpSync(path.join(dist, e), path.join(snap, e), { recursive: true })
-        // Stable over a short while, and still complete after the copy: not caught mid-build.
-        await new Promise((r) => setTimeout(r, 300))
-        if (complete() && ['main', 'post'].every((e) => fs.statSync(path.join(snap, e, 'index.js')).size === fs.statSync(path.join(dist, e, 'index.js')).size)) break
-      } catch {
-        // a rebuild removed it while copying: try again
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`dist/ is incomplete (run \`npm run build\`): ${dist}`)
-    fs.rmSync(snap, { recursive: true, force: true })
-    fs.mkdirSync(snap)
-    await new Promise((r) => setTimeout(r, 500))
-  }
-  const previous = process.env.SKYPILOT_ACTION_DIST
-  process.env.SKYPILOT_ACTION_DIST = snap
-  return () => {
-    if (previous === undefined) delete process.env.SKYPILOT_ACTION_DIST
-    else process.env.SKYPILOT_ACTION_DIST = previous
-    fs.rmSync(snap, { recursive: true, force: true })
-  }
-}

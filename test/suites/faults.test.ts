@@ -1,6 +1,4 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { ROOT } from '../helpers/runner.js'
-import { snapshotDist } from './common.js'
 import { faultTable, runFaultSuite, type FaultRow } from './faults.js'
 
 /** `npm run suite:faults`: runs every fault scenario against the built bundles and prints the table. */
@@ -9,12 +7,7 @@ let rows: FaultRow[] = []
 
 describe('fault suite', () => {
   it('every scenario ends clean, or fails loudly naming what is left and how to remove it', { timeout: 120_000 }, async () => {
-    const release = await snapshotDist(ROOT)
-    try {
-      rows = await runFaultSuite()
-    } finally {
-      release()
-    }
+    rows = await runFaultSuite()
     expect(rows.length).toBeGreaterThanOrEqual(12)
     for (const row of rows) expect({ scenario: row.scenario, failed: row.failed }).toEqual({ scenario: row.scenario, failed: [] })
     // A cluster may be left only where the post step failed loudly (sky down that does nothing).
