@@ -117,23 +117,14 @@ class FieldProblem extends Error {}
 const TRUE = ['true', 'yes', 'on', '1']
 const FALSE = ['false', 'no', 'off', '0']
 
-function bool(name: string, fallback: boolean) {
+/** A boolean input; empty gives `fallback` (undefined: keep whatever the task says). */
+function bool<F extends boolean | undefined>(name: string, fallback: F) {
   return field((v, fail) => {
     const s = v.trim().toLowerCase()
     if (s === '') return fallback
     if (TRUE.includes(s)) return true
     if (FALSE.includes(s)) return false
-    return fail(`'${name}' must be true or false, got '${truncate(v, 40)}'.`)
-  })
-}
-
-function optionalBool(name: string) {
-  return field((v, fail) => {
-    if (v.trim() === '') return undefined
-    const s = v.trim().toLowerCase()
-    if (TRUE.includes(s)) return true
-    if (FALSE.includes(s)) return false
-    return fail(`'${name}' must be true, false or empty, got '${truncate(v, 40)}'.`)
+    return fail(`'${name}' must be ${fallback === undefined ? 'true, false or empty' : 'true or false'}, got '${truncate(v, 40)}'.`)
   })
 }
 
@@ -242,11 +233,11 @@ const schema = z.object({
   infra: word('infra', INFRA, 'aws, gcp/us-central1 or k8s/my-context'),
   gpus: word('gpus', GPUS, 'A100:1 or H100:8'),
   'num-nodes': int('num-nodes', { min: 1, max: 1000 }),
-  'use-spot': optionalBool('use-spot'),
+  'use-spot': bool('use-spot', undefined),
   cpus: word('cpus', RESOURCE_AMOUNT, '4 or 8+'),
   memory: word('memory', RESOURCE_AMOUNT, '16 or 32+'),
   'disk-size': int('disk-size', { min: 1, max: 65536 }),
-  down: optionalBool('down'),
+  down: bool('down', undefined),
   'idle-minutes-to-autostop': int('idle-minutes-to-autostop', { min: 0, max: 10080 }),
   'max-parallel': int('max-parallel', { min: 1, max: 256, fallback: 4 }),
   'fail-fast': bool('fail-fast', false),
@@ -337,10 +328,6 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
   }
   if (v.detach && tasks) problems.push("'detach' cannot be combined with 'tasks'.")
   if (v['job-recovery'] && mode !== 'managed') problems.push("'job-recovery' applies to managed jobs only: set 'mode: managed'.")
-  if (mode === 'managed' && hasResources(v)) {
-    // managed jobs accept the resource flags too: nothing to report.
-  }
-
   if (problems.length > 0) throw new UserError(problems)
 
   const down = v.down ?? (mode !== 'exec')
@@ -381,10 +368,6 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
     retryOnJobFailure: v['retry-on-job-failure'],
     dryRun: v['dry-run']
   }
-}
-
-function hasResources(v: { infra?: string; gpus?: string }): boolean {
-  return Boolean(v.infra || v.gpus)
 }
 
 function taskSource(raw: RawInputs, gitRef: string | undefined, problems: string[]): TaskSource | undefined {

@@ -1,4 +1,3 @@
-import path from 'node:path'
 import type { Inputs } from './inputs.js'
 import { installCommands, packageSpec, PINNED_SKYPILOT_VERSION, venvLayout, type InstallRequest } from './install/plan.js'
 import { cloudOfInfra, extrasForClouds } from './task/clouds.js'
@@ -147,9 +146,4 @@ export function describePlan(plan: Plan, ctx: RunnerContext, tools: { uv?: strin
   }
   for (const k of plan.keep) lines.push(`# ${k.cluster} is left running: ${k.why}. Remove it with: sky down -y ${k.cluster}`)
   return lines
-}
-
-export function relativeTo(root: string, file: string): string {
-  const rel = path.relative(root, file)
-  return rel.startsWith('..') ? file : rel
 }

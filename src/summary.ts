@@ -1,6 +1,5 @@
 import * as core from './gh/core.js'
 import type { Plan } from './plan.js'
-import { renderCommand } from './plan.js'
 
 /** The job summary, rendered in one place from the plan and the results. Holds no secret value. */
 
@@ -108,5 +107,3 @@ export async function writeSummary(markdown: string): Promise<void> {
     core.warning(`Could not write the job summary: ${(error as Error).message}`)
   }
 }
-
-export { renderCommand }

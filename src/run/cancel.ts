@@ -11,38 +11,32 @@ import type { Sky } from '../sky/client.js'
  */
 export class Cancellation {
   cancelled = false
-  private readonly active = new Map<Streaming, { requestId?: string }>()
+  /** sky clients running now. */
+  private readonly active = new Set<Streaming>()
   private readonly managedJobIds = new Set<string>()
   /** Request ids seen in sky's output; kept after its client exits, since the request may not have. */
   private readonly requestIds = new Set<string>()
-  private readonly listeners: (() => void)[] = []
   private handling?: Promise<void>
 
   track(stream: Streaming): { setRequestId(id: string): void; done(): void } {
-    const entry: { requestId?: string } = {}
-    this.active.set(stream, entry)
+    this.active.add(stream)
+    const ids: string[] = []
     return {
       setRequestId: (id) => {
-        entry.requestId = id
+        ids.push(id)
         this.requestIds.add(id)
       },
       done: () => {
         this.active.delete(stream)
+        // A client that ended on its own took its request with it. One that ended because the run
+        // was cancelled left the request running on the server: cancel() still needs its id.
+        if (!this.cancelled) for (const id of ids) this.requestIds.delete(id)
       }
     }
   }
 
   trackManagedJob(id: string): void {
     this.managedJobIds.add(id)
-  }
-
-  /** A launch that ended on its own: its request is over, nothing to cancel. */
-  forgetRequest(id: string): void {
-    this.requestIds.delete(id)
-  }
-
-  onCancel(listener: () => void): void {
-    this.listeners.push(listener)
   }
 
   /** Installs the signal handlers; returns a function that removes them. */
@@ -52,7 +46,7 @@ export class Cancellation {
         // A second signal (the runner's SIGTERM 7.5 s after SIGINT): the kill is 2.5 s away. Pass it
         // on to any sky client that ignored the interrupt; the post step tears down regardless.
         core.info(`Received ${signal} while cancelling: stopping what is still running.`)
-        for (const stream of this.active.keys()) stream.interrupt('SIGTERM')
+        for (const stream of this.active) stream.interrupt('SIGTERM')
         return
       }
       core.info(`Received ${signal}: the run is being cancelled. Stopping sky and cancelling its server-side requests; the post step tears the cluster down.`)
@@ -73,8 +67,7 @@ export class Cancellation {
 
   async cancel(sky: Sky | undefined, deadline: number): Promise<void> {
     this.cancelled = true
-    for (const l of this.listeners) l()
-    const streams = [...this.active.keys()]
+    const streams = [...this.active]
     for (const s of streams) s.interrupt('SIGINT')
     // Give each client a moment to exit and print its request id.
     await Promise.race([Promise.all(streams.map((s) => s.done)), timeLimit(Math.max(0, Math.min(2500, deadline - Date.now() - 3000)))])

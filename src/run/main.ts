@@ -72,10 +72,12 @@ export async function runMain(): Promise<void> {
     }
     sky = new Sky(install.sky, env)
 
-    // Saved before the launch: a post step after a kill at any later point still tears down.
-    const detachedClusters = plan.keep.filter((k) => plan.detach && plan.down).map((k) => k.cluster)
-    saveJson(State.clusters, [...plan.teardown, ...detachedClusters])
-    saveJson(State.keep, plan.keep.filter((k) => !detachedClusters.includes(k.cluster)).map((k) => k.cluster))
+    // Saved before the launch: a post step after a kill at any later point still tears down. A
+    // detached cluster removes itself once its job ends, but only after a submission that worked:
+    // until then the post step owns it.
+    const untilSubmitted = plan.detach && plan.down ? plan.keep.map((k) => k.cluster) : []
+    saveJson(State.clusters, [...plan.teardown, ...untilSubmitted])
+    saveJson(State.keep, untilSubmitted.length > 0 ? [] : plan.keep.map((k) => k.cluster))
 
     const results = inputs.tasks ? await runFanout(sky, plan, inputs, cancellation) : [await runOne(sky, plan, inputs, cancellation)]
     if (plan.detach && results.every((r) => r.status === 'SUBMITTED')) saveJson(State.clusters, plan.teardown)
@@ -137,7 +139,6 @@ async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancel
     },
     onRequestId: (id) => core.saveState(State.requestId, id)
   })
-  if (result.requestId && !cancellation.cancelled) cancellation.forgetRequest(result.requestId)
   let recoveryCount: number | undefined
   let status: string = result.outcome.status
   if (plan.mode === 'managed' && result.jobId && !plan.detach && !cancellation.cancelled) {
@@ -198,9 +199,6 @@ async function runFanout(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Can
       results[i] = { name: task.name, cluster: task.cluster, jobId: r.jobId, status: r.outcome.status, exitCode: r.exitCode, attempts: r.attempts, durationMs: r.durationMs, message: r.message }
       core.info(`[${task.name}] ${r.message}`)
       if (r.outcome.kind === 'cancelled' && stop.signal.aborted) aborted.push(r)
-      // A request interrupted by the run's cancellation is still running on the server: the
-      // Cancellation cancels it once the clients exit, so it must not be forgotten here.
-      else if (r.requestId && !cancellation.cancelled) cancellation.forgetRequest(r.requestId)
       if (r.outcome.kind !== 'succeeded' && inputs.failFast && !stop.signal.aborted) {
         core.info(`[${task.name}] failed: fail-fast stops the other tasks.`)
         stop.abort()
