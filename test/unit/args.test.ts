@@ -7,7 +7,8 @@ interface OptSpec { opts: string[]; secondary: string[]; flag: boolean }
 interface ArgSpec { arg: string; nargs: number }
 type Grammar = Record<string, (OptSpec | ArgSpec)[]>
 
-const grammar = JSON.parse(fs.readFileSync('/work/shared/reference/sky-cli-grammar.json', 'utf8')) as Grammar
+// The real CLI's grammar (a copy of shared/reference/sky-cli-grammar.json, which the test double reads too).
+const grammar = JSON.parse(fs.readFileSync(new URL('../fake-sky/grammar.json', import.meta.url), 'utf8')) as Grammar
 
 /**
  * Parses argv the way click would for the command named by its leading words: every option must
