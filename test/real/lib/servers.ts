@@ -1,0 +1,79 @@
+import { inject } from 'vitest'
+import { realSky, run, type RealSky } from './real-sky.js'
+
+/**
+ * The real API servers of the real tier, started once for the whole run (global-setup.ts) and
+ * shared by every test file: a plain one, one in consolidation mode (managed jobs run next to it and
+ * get ids), and one with basic auth and service accounts behind an auth proxy.
+ */
+
+export interface Servers {
+  plain: string
+  consolidation: string
+  /** The auth proxy: credentials are checked here. */
+  auth: string
+  /** The same auth server without the proxy: loopback requests skip basic auth. */
+  authDirect: string
+  authUser: string
+  authPassword: string
+  /** A service-account token of the auth server. */
+  token: string
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    servers: Servers
+  }
+}
+
+export function ports(kind: RealSky['kind']): { plain: number; consolidation: number; auth: number } {
+  const base = Number(process.env.REAL_TIER_PORT_BASE ?? 46710)
+  // With pip, a consolidation-mode server must be on SkyPilot's default port (its controllers call
+  // it there); the tool gives each server a network namespace of its own, so any port will do.
+  return { plain: base, consolidation: kind === 'pip' ? 46580 : base + 10, auth: base + 20 }
+}
+
+export function servers(): Servers {
+  return inject('servers')
+}
+
+/** `sky` against one server, as a user would run it (no credentials unless given). */
+export function sky(args: string[], endpoint: string, o: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}) {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...o.env, SKYPILOT_API_SERVER_ENDPOINT: endpoint }
+  return run(realSky().sky, args, { env, cwd: o.cwd, timeoutMs: o.timeoutMs ?? 300_000 })
+}
+
+export interface Leftovers {
+  clusters: string[]
+  /** Managed jobs not in a final status. */
+  jobs: string[]
+  /** Requests of users (not SkyPilot's own daemons) still running. */
+  requests: string[]
+}
+
+const FINAL = new Set(['SUCCEEDED', 'FAILED', 'FAILED_SETUP', 'FAILED_PRECHECKS', 'FAILED_NO_RESOURCE', 'FAILED_CONTROLLER', 'CANCELLED'])
+
+/** What is still running on a server: `sky status`, `sky jobs queue -a`, `sky api status`, at once. */
+export async function leftovers(endpoint: string, env: NodeJS.ProcessEnv = {}): Promise<Leftovers> {
+  const [status, jobs, requests] = await Promise.all([
+    sky(['status', '-o', 'json'], endpoint, { env }),
+    sky(['jobs', 'queue', '-a', '-o', 'json'], endpoint, { env }),
+    sky(['api', 'status', '-o', 'json'], endpoint, { env })
+  ])
+  const json = (r: { code: number | null; stdout: string; stderr: string }, what: string): unknown[] => {
+    // No jobs controller at all (a server without consolidation mode): no managed job is running.
+    if (what === 'jobs' && r.code === 1 && r.stderr.includes('No in-progress managed jobs')) return []
+    if (r.code !== 0) throw new Error(`sky ${what} failed (exit ${r.code}): ${r.stderr.slice(-1000)}`)
+    return JSON.parse(r.stdout.slice(r.stdout.search(/^[[{]/m))) as unknown[]
+  }
+  const rows = <T>(x: unknown[]) => x as T[]
+  return {
+    clusters: rows<{ name: string }>(json(status, 'status')).map((c) => c.name),
+    jobs: rows<{ job_id: number; job_name: string; status: string }>(json(jobs, 'jobs'))
+      .filter((j) => !FINAL.has(j.status))
+      .map((j) => `${j.job_id} ${j.job_name} ${j.status}`),
+    requests: rows<{ request_id: string; name: string; status: string; user_name?: string }>(json(requests, 'requests'))
+      .filter((r) => r.user_name !== 'skypilot-system' && (r.status === 'RUNNING' || r.status === 'PENDING'))
+      .map((r) => `${r.request_id.slice(0, 8)} ${r.name} ${r.status}`)
+  }
+}

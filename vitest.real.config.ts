@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config'
+
+/**
+ * The real tier (`npm run test:real`): the built action and the test double held against the real
+ * SkyPilot CLI and real API servers (test/real/lib/real-sky.ts says where they come from).
+ */
+export default defineConfig({
+  test: {
+    include: ['test/real/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
+    globalSetup: ['test/real/lib/global-setup.ts'],
+    // Each real `sky` call is seconds of Python start-up on 2 cores; a fresh server is slower still.
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
+    maxWorkers: 2
+  }
+})
