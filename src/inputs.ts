@@ -7,7 +7,7 @@ import { ENV_NAME, parseKeyValues, truncate, type KeyValues } from './kv.js'
 import { clusterNameProblem } from './naming.js'
 import { maskEndpoint, maskSecret } from './mask.js'
 
-export type Mode = 'launch' | 'exec' | 'managed' | 'collect' | 'down'
+export type Mode = 'launch' | 'exec' | 'managed' | 'collect' | 'down' | 'report'
 
 /** Where a task's YAML comes from. */
 export type TaskSource =
@@ -69,7 +69,27 @@ export interface Inputs {
   retryDelaySeconds: number
   retryOnJobFailure: boolean
   dryRun: boolean
+  /** `mode: down` of a named cluster: a cluster that does not exist is not a failure. */
+  missingOk: boolean
+  /** Names the job may set with `skypilot-output NAME=VALUE` lines. */
+  jobOutputs: string[]
+  /** Order of fan-out results (and `mode: report`): by a job output, lowest first unless desc. */
+  rankBy?: RankBy
+  /** `mode: report`: globs of result files. */
+  resultsPath: string[]
+  commentOnPr: boolean
+  githubToken?: string
 }
+
+export interface RankBy {
+  name: string
+  order: 'asc' | 'desc'
+}
+
+/** The action's own outputs: a job output may not take one of these names. */
+export const ACTION_OUTPUTS = ['cluster-name', 'job-id', 'status', 'exit-code', 'skypilot-version', 'dashboard-url', 'recovery-count', 'results', 'job-outputs', 'best', 'cost-usd']
+/** A step output name, as the runner accepts it. */
+const OUTPUT_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/
 
 /** Every input the action reads, by its action.yml name. */
 export const INPUT_NAMES = [
@@ -77,7 +97,8 @@ export const INPUT_NAMES = [
   'cluster-prefix', 'job-index', 'job-name', 'job-recovery', 'detach', 'job-id', 'wait-minutes', 'max-age-hours', 'infra',
   'gpus', 'num-nodes', 'use-spot', 'cpus', 'memory', 'disk-size', 'down', 'idle-minutes-to-autostop',
   'max-parallel', 'fail-fast', 'api-server-endpoint', 'service-account-token', 'kubeconfig',
-  'skypilot-version', 'skypilot-extras', 'retries', 'retry-delay-seconds', 'retry-on-job-failure', 'dry-run'
+  'skypilot-version', 'skypilot-extras', 'retries', 'retry-delay-seconds', 'retry-on-job-failure', 'dry-run',
+  'missing-ok', 'job-outputs', 'rank-by', 'results-path', 'comment-on-pr', 'github-token'
 ] as const
 export type InputName = (typeof INPUT_NAMES)[number]
 export type RawInputs = Record<InputName, string>
@@ -186,8 +207,8 @@ const schema = z.object({
   secrets: z.string(),
   mode: field((v, fail) => {
     const s = v.trim().toLowerCase() || 'launch'
-    if (s === 'launch' || s === 'exec' || s === 'managed' || s === 'collect' || s === 'down') return s as Mode
-    return fail(`'mode' must be launch, exec, managed, collect or down, got '${truncate(v, 40)}'.`)
+    if (s === 'launch' || s === 'exec' || s === 'managed' || s === 'collect' || s === 'down' || s === 'report') return s as Mode
+    return fail(`'mode' must be launch, exec, managed, collect, down or report, got '${truncate(v, 40)}'.`)
   }),
   'cluster-name': field((v, fail) => {
     const s = v.trim()
@@ -257,7 +278,26 @@ const schema = z.object({
   retries: int('retries', { min: 0, max: 20, fallback: 2 }),
   'retry-delay-seconds': int('retry-delay-seconds', { min: 0, max: 3600, fallback: 30 }),
   'retry-on-job-failure': bool('retry-on-job-failure', false),
-  'dry-run': bool('dry-run', false)
+  'dry-run': bool('dry-run', false),
+  'missing-ok': bool('missing-ok', false),
+  'job-outputs': field((v, fail) => {
+    const names = v.split(/[\s,]+/).map((n) => n.trim()).filter(Boolean)
+    const bad = names.find((n) => !OUTPUT_NAME.test(n))
+    if (bad !== undefined) return fail(`'job-outputs': '${truncate(bad, 40)}' is not an output name; use letters, digits, '_' and '-', starting with a letter or '_' (e.g. val_loss).`)
+    const taken = names.find((n) => ACTION_OUTPUTS.includes(n))
+    if (taken !== undefined) return fail(`'job-outputs': '${taken}' is one of the action's own outputs; give the job's value another name (e.g. job_${taken.replace(/-/g, '_')}).`)
+    return [...new Set(names)]
+  }),
+  'rank-by': field((v, fail): RankBy | undefined => {
+    const s = v.trim()
+    if (s === '') return undefined
+    const m = /^([A-Za-z_][A-Za-z0-9_-]{0,63})(?:\s+(asc|desc))?$/i.exec(s)
+    if (!m) return fail(`'rank-by' must be an output name, optionally followed by asc or desc (e.g. 'val_loss' or 'accuracy desc'), got '${truncate(s, 40)}'.`)
+    return { name: m[1]!, order: (m[2]?.toLowerCase() ?? 'asc') as RankBy['order'] }
+  }),
+  'results-path': z.string(),
+  'comment-on-pr': bool('comment-on-pr', false),
+  'github-token': z.string()
 })
 
 /** Names a task secret may not take: they would change how `sky` itself runs (values ride in its env). */
@@ -278,6 +318,8 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
   const secretsParsed = parseKeyValues(raw.secrets, "'secrets'", { secret: true })
   for (const value of Object.values(secretsParsed.values)) maskSecret(value)
   if (raw.kubeconfig.trim()) maskSecret(raw.kubeconfig)
+  const githubToken = raw['github-token'].trim()
+  if (githubToken) maskSecret(githubToken)
   problems.push(...secretsParsed.problems)
   for (const key of Object.keys(secretsParsed.values)) {
     if (RESERVED_ENV.test(key)) problems.push(`'secrets': '${key}' is reserved (it would change how sky itself runs); rename the secret in the task and here.`)
@@ -317,6 +359,9 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
   } else if (mode === 'collect') {
     if (source || tasks) problems.push("'mode: collect' takes no task: give 'job-id' (and 'cluster-name' for a cluster job, none for a managed job).")
     if (!v['job-id']) problems.push("'mode: collect' needs 'job-id': the id the detached launch gave as its 'job-id' output.")
+  } else if (mode === 'report') {
+    if (source || tasks) problems.push("'mode: report' takes no task: give 'results-path', the files other steps or jobs saved their results in.")
+    if (!raw['results-path'].trim()) problems.push("'mode: report' needs 'results-path': files (globs) holding saved results, e.g. the artifacts of a matrix sweep's cells.")
   } else if (!source && !tasks && !raw.tasks.trim()) {
     // (An invalid 'tasks' list has been reported already: no second, false 'no task' message.)
     problems.push("No task given: set 'task' (a path in the workspace), 'base-path' + 'task' (a directory or git URL), 'task-yaml' (inline YAML), or 'tasks' (a list).")
@@ -328,6 +373,12 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
   }
   if (v.detach && tasks) problems.push("'detach' cannot be combined with 'tasks'.")
   if (v['job-recovery'] && mode !== 'managed') problems.push("'job-recovery' applies to managed jobs only: set 'mode: managed'.")
+  if (v['missing-ok'] && !(mode === 'down' && v['cluster-name'])) problems.push("'missing-ok' applies to 'mode: down' with 'cluster-name' only.")
+  if (raw['results-path'].trim() && mode !== 'report') problems.push("'results-path' applies to 'mode: report' only.")
+  if (v['rank-by'] && !tasks && mode !== 'report') problems.push("'rank-by' orders several results: use it with 'tasks' (a fan-out) or 'mode: report'.")
+  if (v['rank-by'] && mode !== 'report' && !v['job-outputs'].includes(v['rank-by'].name)) {
+    problems.push(`'rank-by' ranks by '${v['rank-by'].name}', which is not in 'job-outputs': declare it there so the job can set it.`)
+  }
   if (problems.length > 0) throw new UserError(problems)
 
   const down = v.down ?? (mode !== 'exec')
@@ -366,7 +417,13 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
     retries: v.retries ?? 2,
     retryDelaySeconds: v['retry-delay-seconds'] ?? 30,
     retryOnJobFailure: v['retry-on-job-failure'],
-    dryRun: v['dry-run']
+    dryRun: v['dry-run'],
+    missingOk: v['missing-ok'],
+    jobOutputs: v['job-outputs'],
+    rankBy: v['rank-by'],
+    resultsPath: raw['results-path'].split('\n').map((l) => l.trim()).filter(Boolean),
+    commentOnPr: v['comment-on-pr'],
+    githubToken: githubToken || undefined
   }
 }
 

@@ -109,7 +109,7 @@ describe('parseInputs: invalid values', () => {
     ['retries', '21', "'retries' must be a whole number from 0 to 20, got '21'."],
     ['disk-size', '0', "'disk-size' must be a whole number from 1 to 65536, got '0'."],
     ['detach', 'sometimes', "'detach' must be true or false, got 'sometimes'."],
-    ['mode', 'serve', "'mode' must be launch, exec, managed, collect or down, got 'serve'."]
+    ['mode', 'serve', "'mode' must be launch, exec, managed, collect, down or report, got 'serve'."]
   ] as const)('%s = %j: %s', (name, value, message) => {
     expect(problemsOf({ [name]: value })).toEqual([message])
   })
@@ -481,5 +481,26 @@ describe('parseInputs: masking', () => {
     const spy = silenceStdout()
     parse({ kubeconfig: 'apiVersion: v1\nclusters: []\n' })
     expect(masked(spy)).toContain('apiVersion: v1')
+  })
+})
+
+describe('parseInputs: results back into the workflow', () => {
+  it('reads job-outputs, rank-by and missing-ok', () => {
+    const i = parseInputs(raw({ tasks: '- {task: examples/train.yaml}', 'job-outputs': 'val_loss, accuracy\nmodel_path', 'rank-by': 'accuracy DESC' }), {})
+    expect(i.jobOutputs).toEqual(['val_loss', 'accuracy', 'model_path'])
+    expect(i.rankBy).toEqual({ name: 'accuracy', order: 'desc' })
+    expect(parseInputs(raw({ mode: 'down', 'cluster-name': 'c1', 'missing-ok': 'true' }), {}).missingOk).toBe(true)
+  })
+
+  it.each([
+    [{ task: 't.yaml', 'job-outputs': 'status' }, /one of the action's own outputs/],
+    [{ task: 't.yaml', 'job-outputs': '1loss' }, /is not an output name/],
+    [{ tasks: '- {task: examples/train.yaml}', 'rank-by': 'loss' }, /not in 'job-outputs'/],
+    [{ task: 't.yaml', 'rank-by': 'loss', 'job-outputs': 'loss' }, /use it with 'tasks'/],
+    [{ task: 't.yaml', 'rank-by': 'loss sideways' }, /optionally followed by asc or desc/],
+    [{ task: 't.yaml', 'missing-ok': 'true' }, /applies to 'mode: down' with 'cluster-name' only/],
+    [{ mode: 'report' }, /needs 'results-path'/]
+  ] as const)('%j is refused', (given, message) => {
+    expect(problemsOf(given as Partial<RawInputs>, {}, false).join('\n')).toMatch(message)
   })
 })
