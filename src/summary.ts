@@ -13,6 +13,10 @@ export interface TaskResult {
   durationMs: number
   recoveryCount?: number
   message?: string
+  /** Values the job set with `skypilot-output NAME=VALUE` lines, for the names in `job-outputs`. */
+  outputs?: Record<string, string>
+  /** SkyPilot's cost estimate for the task's cluster, in US dollars (`sky cost-report`). */
+  costUsd?: number
 }
 
 export interface SummaryInput {
