@@ -1,7 +1,9 @@
 // Helpers shared by the offline workflow checks: load the project's workflows and the starter
 // templates, walk their jobs and steps, validate them with GitHub's own parser and language
 // service, and evaluate `${{ }}` expressions against plausible contexts.
-import { readdirSync, readFileSync, existsSync } from 'node:fs'
+import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
@@ -283,4 +285,107 @@ export function runScriptViolations(doc: Workflow): string[] {
     }
   }
   return found
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filter patterns, action pins, and step scripts
+
+/**
+ * Does a branch or tag name match a GitHub filter pattern (`on.push.tags`)? The documented
+ * special characters: `*` (not `/`), `**`, `?` and `+` (zero-or-one and one-or-more of the
+ * preceding character), `[...]`; everything else is literal. `!` patterns are not handled.
+ */
+export function filterPatternMatches(pattern: string, name: string): boolean {
+  if (pattern.startsWith('!')) throw new Error(`negated pattern not handled: ${pattern}`)
+  let re = ''
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!
+    if (c === '*' && pattern[i + 1] === '*') {
+      re += '.*'
+      i++
+    } else if (c === '*') re += '[^/]*'
+    else if (c === '?' || c === '+') re += c
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i)
+      if (end < 0) throw new Error(`unclosed [ in ${pattern}`)
+      re += pattern.slice(i, end + 1)
+      i = end
+    } else re += c.replace(/[.^$|(){}\\]/g, '\\$&')
+  }
+  return new RegExp(`^${re}$`).test(name)
+}
+
+export interface UsesLine {
+  /** 1-based line number in the file. */
+  line: number
+  uses: string
+  /** The comment after it on the same line, without `#`. */
+  comment?: string
+}
+
+/** Every `uses:` in a workflow's text with its same-line comment (the parsed YAML drops comments). */
+export function usesLines(text: string): UsesLine[] {
+  const found: UsesLine[] = []
+  text.split('\n').forEach((raw, i) => {
+    const m = /^\s*(?:-\s+)?uses:\s*['"]?([^\s'"#]+)['"]?\s*(?:#\s*(.*?))?\s*$/.exec(raw)
+    if (m?.[1]) found.push({ line: i + 1, uses: m[1], comment: m[2] || undefined })
+  })
+  return found
+}
+
+/**
+ * Third-party actions not pinned the way the best actions pin them: a full 40-hex commit SHA
+ * (a tag can be moved, a SHA cannot) with the version it is, as a `# vX.Y.Z` comment that
+ * Dependabot keeps in step with the SHA. Local actions (`./`) and `docker://` images are skipped.
+ */
+export function shaPinProblems(lines: UsesLine[]): string[] {
+  const problems: string[] = []
+  for (const { line, uses, comment } of lines) {
+    if (uses.startsWith('./') || uses.startsWith('docker://')) continue
+    const m = /^[\w.-]+\/[\w.-]+(?:\/[\w./-]+)?@(.+)$/.exec(uses)
+    if (!m || !/^[0-9a-f]{40}$/.test(m[1]!)) problems.push(`line ${line}: ${uses} is not pinned to a full commit SHA`)
+    else if (!comment || !/^v\d+(\.\d+){0,2}$/.test(comment)) problems.push(`line ${line}: ${uses} has no '# vX.Y.Z' comment saying which version the SHA is`)
+  }
+  return problems
+}
+
+export interface StepRun {
+  code: number | null
+  stdout: string
+  stderr: string
+  /** What the script wrote to GITHUB_OUTPUT and GITHUB_ENV, as `name=value` lines. */
+  outputs: Record<string, string>
+  env: Record<string, string>
+}
+
+/**
+ * Runs a step's `run:` script the way the runner runs it on Linux (`bash --noprofile --norc -eo
+ * pipefail`), with GITHUB_OUTPUT, GITHUB_ENV and RUNNER_TEMP in a fresh temp folder.
+ */
+export function runStepScript(script: string, o: { cwd: string; env?: Record<string, string> }): StepRun {
+  const dir = mkdtempSync(join(tmpdir(), 'step-'))
+  try {
+    const file = join(dir, 'step.sh')
+    const outputFile = join(dir, 'output')
+    const envFile = join(dir, 'env')
+    writeFileSync(file, script)
+    writeFileSync(outputFile, '')
+    writeFileSync(envFile, '')
+    const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', file], {
+      cwd: o.cwd,
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin', HOME: dir, RUNNER_TEMP: dir, GITHUB_OUTPUT: outputFile, GITHUB_ENV: envFile, ...o.env },
+      timeout: 60_000
+    })
+    const pairs = (path: string) =>
+      Object.fromEntries(
+        readFileSync(path, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('='))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
+      )
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, outputs: pairs(outputFile), env: pairs(envFile) }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
