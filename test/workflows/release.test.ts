@@ -359,6 +359,12 @@ describe('release steps, run as the runner runs them', () => {
     expect(r.stdout).toContain('::notice::v1 stays on v1.3.0, which is newer than v1.2.4.')
   })
 
+  test('when the tags cannot be listed, nothing moves and the step fails', () => {
+    const r = runWithGh(move, 'v1.2.4', { env: { FAKE_GH_TAGS: 'v1 v1.2.4 v1.3.0', FAKE_GH_FAIL: 'matching-refs' } })
+    expect(r.code).not.toBe(0)
+    expect(r.calls.filter((c) => / -X (PATCH|POST) /.test(c))).toEqual([])
+  })
+
   test('a refused move fails the step, saying how to move the tag by hand', () => {
     const r = runWithGh(move, 'v1.3.0', { env: { FAKE_GH_TAGS: 'v1 v1.3.0', FAKE_GH_FAIL: '-X PATCH' } })
     expect(r.code).toBe(1)
