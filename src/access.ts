@@ -83,6 +83,7 @@ export async function probeServer(server: ApiServer, timeoutMs = 15_000): Promis
   if (server.token) headers.Authorization = `Bearer ${server.token}`
   const shown = safeEndpoint(server.endpoint)
   const credentials = [server.token, url.password, url.password && decodeURIComponent(url.password)].filter((c): c is string => Boolean(c))
+  const sentPassword = !server.token && Boolean(url.username || url.password)
   url.username = ''
   url.password = ''
   const healthUrl = `${url.toString().replace(/\/+$/, '')}/api/health`
@@ -111,6 +112,13 @@ export async function probeServer(server: ApiServer, timeoutMs = 15_000): Promis
     throw new UserError(`${shown}/api/health did not answer JSON: is 'api-server-endpoint' the SkyPilot API server (not its dashboard page or a proxy login)?`)
   }
   const user = body.user && typeof body.user === 'object' ? (body.user as { name?: unknown; id?: unknown }) : undefined
+  // /api/health needs no auth: wrong basic-auth credentials still get 200, with `user: null`. Every
+  // other request would then fail with 401, after the action had installed SkyPilot for nothing.
+  if (sentPassword && !user && (body as { basic_auth_enabled?: unknown }).basic_auth_enabled === true) {
+    throw new UserError(
+      `The SkyPilot API server at ${shown} did not accept the user and password in 'api-server-endpoint' (it answered as to an anonymous client). Check them: the endpoint must look like https://USER:PASSWORD@host, with the password of a basic-auth user of this server.`
+    )
+  }
   if (server.token && !user) {
     throw new UserError(
       `The SkyPilot API server at ${shown} did not accept the service-account token (it answered as to an anonymous client). Check that the 'service-account-token' secret is current and belongs to this server.`

@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml'
 import * as z from 'zod/mini'
 import { UserError } from './errors.js'
 import { ENV_NAME, parseKeyValues, truncate, type KeyValues } from './kv.js'
-import { clusterNameProblem } from './naming.js'
+import { clusterNameProblem, jobNameProblem } from './naming.js'
 import { maskEndpoint, maskSecret } from './mask.js'
 
 export type Mode = 'launch' | 'exec' | 'managed' | 'collect' | 'down' | 'report'
@@ -235,11 +235,8 @@ const schema = z.object({
   'job-name': field((v, fail) => {
     const s = v.trim()
     if (s === '') return undefined
-    const problem = clusterNameProblem(s)
-    if (problem) {
-      return fail(`'job-name': ${problem.replace('cluster name', 'job name')}`)
-    }
-    return s
+    const problem = jobNameProblem(s)
+    return problem ? fail(`'job-name': ${problem}`) : s
   }),
   'job-recovery': word('job-recovery', JOB_RECOVERY, 'EAGER_NEXT_REGION or FAILOVER'),
   detach: bool('detach', false),
@@ -373,6 +370,10 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
   }
   if (v.detach && tasks) problems.push("'detach' cannot be combined with 'tasks'.")
   if (v['job-recovery'] && mode !== 'managed') problems.push("'job-recovery' applies to managed jobs only: set 'mode: managed'.")
+  // A managed job without 'job-name' is named after its cluster name, which must then be a job name too.
+  if (mode === 'managed' && !v['job-name'] && v['cluster-name'] && jobNameProblem(v['cluster-name'])) {
+    problems.push(`'cluster-name' names the managed job here (no 'job-name' given), and ${jobNameProblem(v['cluster-name'])} Set 'job-name'.`)
+  }
   if (v['missing-ok'] && !(mode === 'down' && v['cluster-name'])) problems.push("'missing-ok' applies to 'mode: down' with 'cluster-name' only.")
   if (raw['results-path'].trim() && mode !== 'report') problems.push("'results-path' applies to 'mode: report' only.")
   if (v['rank-by'] && !tasks && mode !== 'report') problems.push("'rank-by' orders several results: use it with 'tasks' (a fan-out) or 'mode: report'.")

@@ -16,6 +16,14 @@ export function clusterNameProblem(name: string): string | undefined {
   return undefined
 }
 
+/** SkyPilot's rule for task names, which a job name (`-n`) is (sky/task.py _VALID_NAME_REGEX). */
+export const TASK_NAME = /^[a-zA-Z0-9]+(?:[._-]{1,2}[a-zA-Z0-9]+)*$/
+
+export function jobNameProblem(name: string): string | undefined {
+  if (TASK_NAME.test(name)) return undefined
+  return `job name '${name}' is not valid: SkyPilot wants letters and digits, separated by one or two of '.', '_' or '-' (e.g. train-bert-v2); it must start and end with a letter or digit.`
+}
+
 export interface NameParts {
   prefix: string
   runId: string

@@ -59,23 +59,31 @@ export function runCaptured(command: string, args: string[], options: RunOptions
 export interface StreamOptions {
   env?: NodeJS.ProcessEnv
   cwd?: string
-  /** Sees sky's output while it is young (ids are printed early) and again after an interrupt. */
-  onText?: (text: string) => void
+  /** Sees every chunk of sky's output (stdout and stderr), as it comes: scanners keep what they need. */
+  onChunk?: (chunk: Buffer) => void
   /** Prefix each line (fan-out logs); slower, so only when asked. */
   linePrefix?: string
   out?: NodeJS.WritableStream
 }
 
+export interface StreamEnd {
+  code: number | null
+  signal: NodeJS.Signals | null
+  spawnError?: string
+  /** The end of what sky wrote to stderr: its last exception says why it failed. */
+  stderrTail: string
+}
+
 export interface Streaming {
   /** Resolves with the exit code (null when killed by a signal or not started). */
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: string }>
+  done: Promise<StreamEnd>
   /** Forwards an interrupt to the child, as Ctrl-C would, and watches its output again. */
   interrupt(signal?: NodeJS.Signals): void
   pid?: number
 }
 
-/** How much of the output start is scanned for ids; after that the relay is a plain copy. */
-const SCAN_HEAD_BYTES = 1 << 20
+/** How much of stderr's end is kept for the error that ended the command. */
+const STDERR_TAIL_BYTES = 8 << 10
 
 /**
  * Node reads a pipe 64 KiB at a time, each time into a fresh Buffer whose memory V8 gives back only
@@ -120,21 +128,18 @@ function loadGc(): typeof gc {
  */
 export function runStreaming(command: string, args: string[], options: StreamOptions = {}): Streaming {
   const out = options.out ?? process.stdout
-  let scanned = 0
-  let rescan = false
-  const watch = (chunk: Buffer): void => {
-    if (!options.onText) return
-    if (scanned < SCAN_HEAD_BYTES || rescan) {
-      scanned += chunk.length
-      options.onText(chunk.toString('utf8'))
-    }
+  const watch = (chunk: Buffer): void => options.onChunk?.(chunk)
+  let stderrTail = Buffer.alloc(0)
+  const keepStderr = (chunk: Buffer): void => {
+    stderrTail = Buffer.concat([stderrTail, chunk])
+    if (stderrTail.length > 2 * STDERR_TAIL_BYTES) stderrTail = stderrTail.subarray(stderrTail.length - STDERR_TAIL_BYTES)
   }
 
   let child: ChildProcess
   try {
     child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   } catch (error) {
-    return { done: Promise.resolve({ code: null, signal: null, spawnError: String(error) }), interrupt: () => undefined }
+    return { done: Promise.resolve({ code: null, signal: null, spawnError: String(error), stderrTail: '' }), interrupt: () => undefined }
   }
 
   // To stdout, the relay goes through the runner protocol's guard (task lines are never commands).
@@ -142,9 +147,10 @@ export function runStreaming(command: string, args: string[], options: StreamOpt
   const write = guard ? (chunk: Buffer | string) => core.relay(chunk) : (chunk: Buffer | string) => out.write(chunk)
   if (guard) core.stopCommands()
 
-  const relay = (stream: NodeJS.ReadableStream | null): Promise<void> =>
+  const relay = (stream: NodeJS.ReadableStream | null, isStderr = false): Promise<void> =>
     new Promise((resolve) => {
       if (!stream) return resolve()
+      if (isStderr) stream.on('data', keepStderr)
       if (options.linePrefix) {
         const prefix = options.linePrefix
         let partial = ''
@@ -175,8 +181,8 @@ export function runStreaming(command: string, args: string[], options: StreamOpt
       stream.on('error', () => resolve())
     })
 
-  const relays = Promise.all([relay(child.stdout), relay(child.stderr)])
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: string }>((resolve) => {
+  const relays = Promise.all([relay(child.stdout), relay(child.stderr, true)])
+  const done = new Promise<StreamEnd>((resolve) => {
     let spawnError: string | undefined
     child.on('error', (error) => {
       spawnError = error.message
@@ -184,7 +190,7 @@ export function runStreaming(command: string, args: string[], options: StreamOpt
     child.on('close', (code, signal) => {
       void relays.then(() => {
         if (guard) core.resumeCommands()
-        resolve({ code, signal, spawnError })
+        resolve({ code, signal, spawnError, stderrTail: stderrTail.subarray(Math.max(0, stderrTail.length - STDERR_TAIL_BYTES)).toString('utf8') })
       })
     })
   })
@@ -193,7 +199,6 @@ export function runStreaming(command: string, args: string[], options: StreamOpt
     done,
     pid: child.pid,
     interrupt(signal: NodeJS.Signals = 'SIGINT') {
-      rescan = true
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
     }
   }

@@ -9,7 +9,7 @@ export const State = {
   clusters: 'clusters',
   /** JSON list of clusters this step must leave running (down: false, detached). */
   keep: 'keep-clusters',
-  /** JSON list of managed-job ids to cancel if main did not see them finish. */
+  /** JSON list of {name, since} of managed jobs to cancel (by name) if main did not see them end. */
   managedJobs: 'managed-jobs',
   /** Server-side request id of a launch in flight. */
   requestId: 'request-id',

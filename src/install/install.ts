@@ -3,7 +3,8 @@ import path from 'node:path'
 import * as core from '../gh/core.js'
 import { UserError, errorMessage } from '../errors.js'
 import { runCaptured } from '../process.js'
-import { cacheKey, installCommands, venvLayout, type InstallRequest } from './plan.js'
+import { versionArgs } from '../sky/args.js'
+import { cacheKey, installCommands, isInstallable, PINNED_SKYPILOT_VERSION, venvLayout, type InstallRequest } from './plan.js'
 
 /** How `sky` was made available: the summary and the benchmarks report it. */
 export type InstallSource = 'path' | 'tool-cache' | 'cache' | 'installed'
@@ -40,9 +41,18 @@ export function parseSkyVersion(stdout: string): string | undefined {
  * the tool cache (self-hosted runners), the Actions cache, then a fresh install.
  */
 export async function ensureSky(req: InstallRequest, env: NodeJS.ProcessEnv): Promise<SkyInstall> {
+  // A venv this action made holds the wanted version: no `sky --version` (seconds of Python start-up)
+  // to learn what is already known. An earlier step put it on PATH too, so it is looked for first.
+  const venv = venvLayout(req)
+  if (readMarker(venv.marker, req)) {
+    core.info(`Using SkyPilot ${req.version} from ${venv.dir}.`)
+    core.addPath(path.dirname(venv.sky))
+    return { sky: venv.sky, version: req.version, source: 'tool-cache' }
+  }
+
   const onPath = which('sky', env)
   if (onPath) {
-    const result = await runCaptured(onPath, ['--version'], { env, timeoutMs: 60_000 })
+    const result = await runCaptured(onPath, versionArgs(), { env, timeoutMs: 60_000 })
     const found = parseSkyVersion(result.stdout + result.stderr)
     if (result.code === 0 && found && (found === req.version || req.version === 'nightly')) {
       core.info(`Using sky ${found} found on PATH at ${onPath}.`)
@@ -51,11 +61,12 @@ export async function ensureSky(req: InstallRequest, env: NodeJS.ProcessEnv): Pr
     core.info(`sky on PATH is ${found ?? 'of unknown version'}; SkyPilot ${req.version} is wanted, so it goes into its own virtualenv.`)
   }
 
-  const venv = venvLayout(req)
-  if (readMarker(venv.marker, req)) {
-    core.info(`Using SkyPilot ${req.version} from ${venv.dir}.`)
-    core.addPath(path.dirname(venv.sky))
-    return { sky: venv.sky, version: req.version, source: 'tool-cache' }
+  if (!isInstallable(req.version)) {
+    throw new UserError(
+      `SkyPilot ${req.version} is a development build, not a release on PyPI, so the action cannot install a client of that version${req.from === 'server' ? " (it is the API server's version)" : ''}. ` +
+        "Set 'skypilot-version' to a released version within one minor of the server's (e.g. " +
+        `${PINNED_SKYPILOT_VERSION}), or put a sky of that same build on PATH before this step.`
+    )
   }
 
   const python = which('python3', env) ?? which('python', env)
@@ -63,7 +74,7 @@ export async function ensureSky(req: InstallRequest, env: NodeJS.ProcessEnv): Pr
   const pythonVersion = await detectPythonVersion(python, env)
   const key = cacheKey(req, pythonVersion)
 
-  if (await restoreCache(key, venv.dir) && readMarker(venv.marker, req)) {
+  if ((await restoreCache(key, venv.dir)) && readMarker(venv.marker, req)) {
     core.info(`Restored SkyPilot ${req.version} from the cache (${key}).`)
     core.addPath(path.dirname(venv.sky))
     return { sky: venv.sky, version: req.version, source: 'cache' }

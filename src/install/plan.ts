@@ -5,6 +5,8 @@ export const PINNED_SKYPILOT_VERSION = '0.14.1'
 
 export interface InstallRequest {
   version: string
+  /** Where the version came from: an input, the API server, or the pinned default. */
+  from?: 'input' | 'server' | 'pinned'
   extras: string[]
   toolCache: string
   os: string
@@ -25,6 +27,15 @@ export function packageSpec(version: string, extras: string[]): string {
   const name = nightly ? 'skypilot-nightly' : 'skypilot'
   const withExtras = extras.length > 0 ? `${name}[${extras.join(',')}]` : name
   return version === 'nightly' ? withExtras : `${withExtras}==${version}`
+}
+
+/**
+ * Whether pip can install this version: releases (0.14.1, 0.14.0rc1, 0.14.1.post1) and nightlies
+ * (`nightly`, 1.0.0.devYYYYMMDD as skypilot-nightly). A server built from source reports a version
+ * like 1.0.0-dev0, which no index holds.
+ */
+export function isInstallable(version: string): boolean {
+  return version === 'nightly' || /^1\.0\.0\.dev\d{8}$/.test(version) || /^\d+\.\d+(\.\d+)?((a|b|rc)\d+)?(\.post\d+)?$/.test(version)
 }
 
 export function extrasKey(extras: string[]): string {

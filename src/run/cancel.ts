@@ -2,18 +2,23 @@ import * as core from '../gh/core.js'
 import type { Streaming } from '../process.js'
 import { deadline as timeLimit } from '../process.js'
 import type { Sky } from '../sky/client.js'
+import { lastLines } from '../sky/client.js'
 
 /**
  * A cancelled run: the runner sends SIGINT, then SIGTERM 7.5 s later, then kills the tree 2.5 s
  * after that. Within that window this forwards the interrupt to every `sky` client, lets each
- * print its server-side request id, and cancels those requests (Ctrl-C alone leaves them running).
- * The post step then tears the clusters down.
+ * print its server-side request id, and stops what Ctrl-C alone leaves running: the server-side
+ * requests (`sky api cancel`), the managed jobs (by name: their id is printed only when they end),
+ * and jobs on clusters the action leaves running (`sky cancel`). The post step then tears the
+ * clusters down and verifies the managed jobs ended. Every line says what SkyPilot answered.
  */
 export class Cancellation {
   cancelled = false
   /** sky clients running now. */
   private readonly active = new Set<Streaming>()
-  private readonly managedJobIds = new Set<string>()
+  private readonly managedNames = new Set<string>()
+  /** Jobs on clusters that outlive the run (down: false, mode: exec): `sky cancel` stops them. */
+  private readonly keptJobs = new Map<string, { cluster: string; jobId: string }>()
   /** Request ids seen in sky's output; kept after its client exits, since the request may not have. */
   private readonly requestIds = new Set<string>()
   private handling?: Promise<void>
@@ -35,8 +40,13 @@ export class Cancellation {
     }
   }
 
-  trackManagedJob(id: string): void {
-    this.managedJobIds.add(id)
+  trackManagedJob(name: string): void {
+    this.managedNames.add(name)
+  }
+
+  /** A job on a cluster the action keeps: cancelled with the run, since no teardown will stop it. */
+  trackKeptJob(cluster: string, jobId: string): void {
+    this.keptJobs.set(`${cluster}/${jobId}`, { cluster, jobId })
   }
 
   /** Installs the signal handlers; returns a function that removes them. */
@@ -49,7 +59,7 @@ export class Cancellation {
         for (const stream of this.active) stream.interrupt('SIGTERM')
         return
       }
-      core.info(`Received ${signal}: the run is being cancelled. Stopping sky and cancelling its server-side requests; the post step tears the cluster down.`)
+      core.info(`Received ${signal}: the run is being cancelled. Stopping sky and what it started on the server; the post step tears the cluster down.`)
       this.handling = this.cancel(sky(), Date.now() + deadlineMs)
     }
     process.on('SIGINT', handler)
@@ -72,16 +82,25 @@ export class Cancellation {
     // Give each client a moment to exit and print its request id.
     await Promise.race([Promise.all(streams.map((s) => s.done)), timeLimit(Math.max(0, Math.min(2500, deadline - Date.now() - 3000)))])
     if (!sky) return
-    const requestIds = [...this.requestIds]
-    const jobs = [...this.managedJobIds]
     const timeout = Math.max(500, deadline - Date.now())
-    const work: Promise<unknown>[] = requestIds.map(async (id) => {
+    const work: Promise<unknown>[] = [...this.requestIds].map(async (id) => {
       const r = await sky.apiCancel(id, timeout)
-      core.info(r.code === 0 ? `Cancelled server request ${id}.` : `Could not cancel server request ${id} (exit ${r.code}); the post step tears the cluster down anyway.`)
+      if (r.answer === 'cancelled') core.info(`Server request ${id}: cancelled.`)
+      else if (r.answer === 'finished') core.info(`Server request ${id}: the server answered that it had already finished, so there was nothing to cancel there.`)
+      else core.info(`Server request ${id}: could not be cancelled (sky exit ${r.code}: ${lastLines(r.stderr || r.stdout, 1)}); the post step tears the cluster down anyway.`)
     })
-    if (jobs.length > 0) {
+    for (const name of this.managedNames) {
       work.push(
-        sky.jobsCancel(jobs).then((r) => core.info(r.code === 0 ? `Cancelled managed job ${jobs.join(', ')}.` : `Could not cancel managed job ${jobs.join(', ')} now (exit ${r.code}); the post step retries.`))
+        sky.jobsCancelByName(name, timeout).then((r) =>
+          core.info(`Managed job '${name}': ${r.code === 0 ? lastLines(r.stdout, 1) : `could not be cancelled now (sky exit ${r.code}); the post step tries again`}.`)
+        )
+      )
+    }
+    for (const { cluster, jobId } of this.keptJobs.values()) {
+      work.push(
+        sky.cancelJob(cluster, jobId, timeout).then((r) =>
+          core.info(`Job ${jobId} on ${cluster} (left running with the cluster): ${r.code === 0 ? lastLines(r.stdout, 1) : `could not be cancelled (sky exit ${r.code}: ${lastLines(r.stderr, 1)}); stop it with: sky cancel -y ${cluster} ${jobId}`}`)
+        )
       )
     }
     await Promise.race([Promise.all(work), timeLimit(timeout)])

@@ -4,8 +4,8 @@ import { errorMessage } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import * as args from '../sky/args.js'
 import { Sky } from '../sky/client.js'
-import { describeOutcome, outcomeOf } from '../sky/exit-codes.js'
-import { exitCodeForStatus, FINAL_STATUSES } from '../sky/parse.js'
+import { describeFailedStatus, describeOutcome, outcomeOf } from '../sky/exit-codes.js'
+import { exitCodeForStatus, FINAL_STATUSES, skyError } from '../sky/parse.js'
 import { saveJson, State } from '../state.js'
 import { renderCommand } from '../plan.js'
 import { renderSummary, writeSummary, type TaskResult } from '../summary.js'
@@ -18,7 +18,7 @@ import { dashboardUrl, setOutputs } from './outputs.js'
  * into the step's result, or reports it still RUNNING (the step succeeds, so a scheduled workflow
  * can come back). A cluster job's cluster is torn down by the post step once the job is final.
  */
-export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: Cancellation, setSky: (sky: Sky) => void): Promise<void> {
+export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: Cancellation, setSky: (sky: Sky) => void, options: { onChunk?: (chunk: Buffer) => void } = {}): Promise<void> {
   const started = Date.now()
   const jobId = inputs.jobId!
   const cluster = inputs.clusterName
@@ -40,14 +40,16 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
   const { sky, install, server } = await connect(inputs, ctx)
   setSky(sky)
 
-  let exitCode: number | null
+  let exitCode: number | null = null
   let timedOut = false
-  if (inputs.waitMinutes === 0) {
-    exitCode = cluster ? (await sky.run(args.logsStatusArgs(cluster, jobId))).code : await managedExitCode(sky, jobId)
-  } else {
+  let streamError: string | undefined
+  if (inputs.waitMinutes > 0) {
     core.info(`Following ${what} for at most ${inputs.waitMinutes} minutes.`)
-    core.startGroup(`sky ${cluster ? `logs ${cluster} ${jobId}` : `jobs logs ${jobId}`}`)
-    const stream = sky.stream(cluster ? args.logsArgs(cluster, jobId) : args.jobsLogsArgs(jobId))
+    // The whole log (--tail 0): sky shows only its last 1000 lines otherwise, and job outputs
+    // printed early in the run are read from it.
+    const argv = cluster ? args.logsArgs(cluster, jobId) : args.jobsLogsArgs(jobId)
+    core.startGroup(`sky ${argv.join(' ')}`)
+    const stream = sky.stream(argv, { onChunk: options.onChunk })
     const tracked = cancellation.track(stream)
     const timer = setTimeout(() => {
       timedOut = true
@@ -58,48 +60,67 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
     tracked.done()
     core.endGroup()
     exitCode = done.code
-    // Following logs can end without a final status (a dropped connection): ask for it.
-    if (!timedOut && !cancellation.cancelled && (exitCode === null || exitCode === 1)) {
-      exitCode = cluster ? (await sky.run(args.logsStatusArgs(cluster, jobId))).code : await managedExitCode(sky, jobId)
-    }
+    const said = skyError(done.stderrTail)
+    if (said) streamError = `${said.type}: ${said.message}`
   }
 
   let recoveryCount: number | undefined
-  let status: string
-  if (cancellation.cancelled) status = 'RUNNING'
-  else if (timedOut) status = 'RUNNING'
-  else status = outcomeOf(exitCode).status
-  if (!cluster && !timedOut && !cancellation.cancelled) {
+  let status = 'RUNNING'
+  let message: string | undefined
+  const settled = !timedOut && !cancellation.cancelled
+  // The stream gave no final status (a status-only collect, a dropped connection, a cluster that is
+  // gone): ask for it. A managed job's record also holds its recoveries and why it failed.
+  if (settled && !cluster) {
+    let record
+    let unreadable: string | undefined
     try {
-      const record = await sky.managedJob(jobId)
-      recoveryCount = record?.recovery_count
-      if (record && FINAL_STATUSES.has(record.status)) status = record.status
+      record = await sky.managedJob(jobId)
     } catch (error) {
-      core.warning(`Could not read the managed job's record: ${errorMessage(error)}`)
+      unreadable = errorMessage(error)
     }
-  }
-  // A detached launch's cluster tears itself down idle minutes after its job ends (--down -i N);
-  // sky then exits 1 as it does for a capacity error. Say what really happened.
-  let gone = false
-  if (cluster && !timedOut && !cancellation.cancelled && outcomeOf(exitCode).kind === 'launch-failed') {
-    try {
-      gone = !(await sky.status([cluster])).some((r) => r.name === cluster)
-    } catch (error) {
-      core.warning(`Could not check whether cluster ${cluster} still exists: ${errorMessage(error)}`)
+    if (unreadable) {
+      status = 'UNKNOWN'
+      message = `${what}: its status could not be read from SkyPilot (${unreadable}). Collect it again later.`
+    } else if (!record) {
+      status = 'NOT_FOUND'
+      exitCode = 102
+      message = `Managed job ${jobId} is not in this API server's jobs queue (sky jobs queue -a): check 'job-id', and that 'api-server-endpoint' is the server that launched it.`
+    } else {
+      status = record.status
+      recoveryCount = record.recoveryCount
+      exitCode = exitCodeForStatus(record.status)
+      if (status.startsWith('FAILED')) message = describeFailedStatus(what, status, record.failureReason)
+      else if (!FINAL_STATUSES.has(status)) status = 'RUNNING'
     }
-    if (gone) status = 'NOT_FOUND'
+  } else if (settled && cluster) {
+    if (exitCode === null || exitCode === 1 || inputs.waitMinutes === 0) {
+      const st = await sky.jobStatus(cluster, jobId)
+      exitCode = st.code
+      if (st.code === 1 && /ClusterDoesNotExist/.test(st.output)) {
+        status = 'NOT_FOUND'
+        exitCode = 102
+        message = `Cluster ${cluster} no longer exists, and the final status of job ${jobId} went with it: a detached launch's cluster tears itself down 'idle-minutes-to-autostop' minutes after its job ends, or someone removed it. Collect sooner, or launch with a larger 'idle-minutes-to-autostop'.`
+      } else if (st.code === 1 || st.code === null) {
+        status = 'UNKNOWN'
+        message = `${what}: SkyPilot did not say how it ended (${st.output}${streamError ? `; the log stream ended with ${streamError}` : ''}). Check it with: sky logs --status ${cluster} ${jobId}`
+      } else {
+        const outcome = outcomeOf(st.code)
+        status = outcome.kind === 'job-failed' && st.status?.startsWith('FAILED') ? st.status : outcome.kind === 'not-finished' ? 'RUNNING' : outcome.status
+      }
+    } else {
+      const outcome = outcomeOf(exitCode)
+      status = outcome.kind === 'not-finished' ? 'RUNNING' : outcome.status
+    }
+    if (!message && status.startsWith('FAILED')) message = describeFailedStatus(what, status)
   }
-  const final = status !== 'RUNNING'
+  const final = status !== 'RUNNING' && status !== 'UNKNOWN'
   // Once final, the cluster has done its work: the post step tears it down (verified).
-  if (cluster && final && inputs.down && !gone) saveJson(State.clusters, [cluster])
+  if (cluster && final && inputs.down && status !== 'NOT_FOUND') saveJson(State.clusters, [cluster])
   core.saveState(State.finished, 'true')
 
-  const outcome = outcomeOf(exitCode)
-  const message = status === 'RUNNING'
+  message ??= status === 'RUNNING'
     ? `${what} is still running${timedOut ? ` after ${inputs.waitMinutes} minutes` : ''}; collect it again later.`
-    : gone
-      ? `Cluster ${cluster} no longer exists, and the final status of job ${jobId} went with it: a detached launch's cluster tears itself down 'idle-minutes-to-autostop' minutes after its job ends, or someone removed it. Collect sooner, or launch with a larger 'idle-minutes-to-autostop'.`
-      : describeOutcome(outcome, exitCode, what)
+    : describeOutcome(outcomeOf(exitCode), exitCode, what)
   const result: TaskResult = { name: what, cluster, jobId, status, exitCode, attempts: 1, durationMs: Date.now() - started, recoveryCount, message }
   const dashboard = server ? dashboardUrl(server.url, cluster ? 'cluster' : 'managed', result) : undefined
   setOutputs({ 'cluster-name': cluster, 'job-id': jobId, status, 'exit-code': exitCode, 'skypilot-version': install.version, 'dashboard-url': dashboard, 'recovery-count': recoveryCount })
@@ -108,10 +129,3 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
   if (status === 'RUNNING') return
   if (status !== 'SUCCEEDED') core.setFailed(message)
 }
-
-async function managedExitCode(sky: Sky, jobId: string): Promise<number> {
-  const record = await sky.managedJob(jobId)
-  if (!record) return 102
-  return exitCodeForStatus(record.status)
-}
-

@@ -23,10 +23,10 @@ export async function connect(inputs: Inputs, ctx: RunnerContext): Promise<Conne
   const access = prepareAccess(inputs, ctx.temp)
   saveJson(State.credentialFiles, access.files)
   const server = inputs.apiServer ? await probeServer(inputs.apiServer) : undefined
-  const { version } = resolveVersion(inputs, server?.version)
+  const { version, from } = resolveVersion(inputs, server?.version)
   const extras = inputs.skypilotExtras ?? (inputs.apiServer ? [] : extrasForClouds(access.cloudsFromCredentials))
   const env = { ...process.env, ...access.env }
-  const install = await ensureSky({ version, extras, toolCache: ctx.toolCache, os: ctx.os, arch: ctx.arch }, env)
+  const install = await ensureSky({ version, from, extras, toolCache: ctx.toolCache, os: ctx.os, arch: ctx.arch }, env)
   core.saveState(State.skyPath, install.sky)
   if (install.cacheToSave) saveJson(State.cacheSave, install.cacheToSave)
   return { sky: new Sky(install.sky, env), install, server }

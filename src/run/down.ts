@@ -9,7 +9,7 @@ import { State } from '../state.js'
 import { cell, renderSummary, writeSummary } from '../summary.js'
 import { connect } from './connect.js'
 import { setOutputs } from './outputs.js'
-import { leftRunningMessage, tearDown } from './teardown.js'
+import { tearDown, teardownProblem, type TeardownResult } from './teardown.js'
 
 /**
  * `mode: down`: tears clusters down now, verified, as the post step would: `cluster-name` (the last
@@ -44,35 +44,50 @@ export async function runDown(inputs: Inputs, ctx: RunnerContext, setSky: (sky: 
     targets = [{ name: inputs.clusterName!, status: '' }]
   }
   const names = targets.map((r) => r.name)
-  const result = names.length > 0 ? await tearDown(sky, names) : { removed: [], left: [], errors: [] }
+  const result: TeardownResult = names.length > 0 ? await tearDown(sky, names) : { removed: [], notFound: [], left: [], unverified: [] }
   core.saveState(State.finished, 'true')
 
-  const gone = result.left.length === 0
-  const message = gone
-    ? `${names.length === 0 ? 'Nothing to tear down' : `Gone (verified with sky status): ${names.join(', ')}`}.`
-    : leftRunningMessage(result)
-  setOutputs({ 'cluster-name': sweep ? undefined : names[0], status: gone ? 'TORN_DOWN' : 'LEFT_RUNNING', 'skypilot-version': install.version, results: sweep ? names : undefined })
+  // What SkyPilot answered, in order of what matters: still running, unknown, never there, gone.
+  const problem = teardownProblem(result)
+  const missing = result.notFound.length > 0 && !sweep
+  const status = result.left.length > 0 ? 'LEFT_RUNNING' : result.unverified.length > 0 ? 'UNVERIFIED' : missing ? 'NOT_FOUND' : 'TORN_DOWN'
+  const message =
+    problem ??
+    (missing
+      ? `Cluster ${names[0]} does not exist (sky down found no such cluster).${inputs.missingOk ? '' : " If it is gone already, set 'missing-ok: true'; otherwise check 'cluster-name': a mistyped name leaves the real cluster running."}`
+      : names.length === 0
+        ? 'Nothing to tear down.'
+        : `Torn down: ${result.removed.join(', ')} (sky status no longer lists ${result.removed.length === 1 ? 'it' : 'them'}).${result.notFound.length ? ` Already gone: ${result.notFound.join(', ')}.` : ''}`)
+  const ok = status === 'TORN_DOWN' || (status === 'NOT_FOUND' && inputs.missingOk)
+  setOutputs({ 'cluster-name': sweep ? undefined : names[0], status, 'skypilot-version': install.version, results: sweep ? names : undefined })
   const table = sweep && targets.length > 0
     ? [
         '| cluster | launched (UTC) | status | resources | result |',
         '|---|---|---|---|---|',
-        ...targets.map((r) => `| \`${r.name}\` | ${new Date(r.launched_at! * 1000).toISOString().slice(0, 16).replace('T', ' ')} | ${cell(r.status)} | ${cell(r.resources_str)} | ${result.left.includes(r.name) ? '❌ still running' : '✅ torn down'} |`)
+        ...targets.map((r) => `| \`${r.name}\` | ${new Date(r.launched_at! * 1000).toISOString().slice(0, 16).replace('T', ' ')} | ${cell(r.status)} | ${cell(r.resources_str)} | ${sweepResult(result, r.name)} |`)
       ].join('\n')
     : ''
   await writeSummary(
     renderSummary({
-      title: `SkyPilot down: ${gone ? (names.length ? `${names.length} torn down` : 'nothing to do') : 'FAILED'}`,
+      title: `SkyPilot down: ${status === 'TORN_DOWN' ? (names.length ? `${result.removed.length} torn down` : 'nothing to do') : status}`,
       task: what,
-      results: sweep ? [] : [{ name: 'teardown', cluster: names[0], status: gone ? 'SUCCEEDED' : 'FAILED', exitCode: gone ? 0 : 1, attempts: 1, durationMs: Date.now() - started, message }],
+      results: sweep ? [] : [{ name: 'teardown', cluster: names[0], status, exitCode: ok ? 0 : 1, attempts: 1, durationMs: Date.now() - started, message }],
       version: install.version,
       serverUrl: server?.url,
       runUrl: runUrl(ctx),
       notes: [table, sweep ? message : ''].filter(Boolean)
     })
   )
-  if (gone) core.info(message)
+  if (ok) core.info(message)
   else {
-    core.error(message, { title: 'SkyPilot cluster left running' })
+    core.error(message, { title: status === 'LEFT_RUNNING' ? 'SkyPilot cluster left running' : status === 'NOT_FOUND' ? 'SkyPilot cluster not found' : 'SkyPilot teardown not verified' })
     process.exitCode = 1
   }
+}
+
+function sweepResult(result: TeardownResult, name: string): string {
+  if (result.left.includes(name)) return '❌ still running'
+  if (result.unverified.includes(name)) return '❓ not verified'
+  if (result.notFound.includes(name)) return '– already gone'
+  return '✅ torn down'
 }

@@ -12,6 +12,8 @@ import { Cancellation } from './cancel.js'
 import { collect } from './collect.js'
 import { runDown } from './down.js'
 import { launchWithRetries, type LaunchResult } from './launch.js'
+import type { LaunchFailure } from '../sky/exit-codes.js'
+import { FINAL_STATUSES } from '../sky/parse.js'
 import { dashboardUrl, setOutputs } from './outputs.js'
 import { prepareTasks } from './prepare.js'
 
@@ -61,7 +63,7 @@ export async function runMain(): Promise<void> {
     const plan = buildPlan(inputs, prepared.tasks, { version: version.version, versionFrom: version.from, extras: extras.extras, extrasFrom: extras.from })
 
     const env = { ...process.env, ...access.env }
-    const install = await ensureSky({ version: plan.version, extras: plan.extras, toolCache: ctx.toolCache, os: ctx.os, arch: ctx.arch }, env)
+    const install = await ensureSky({ version: plan.version, from: plan.versionFrom, extras: plan.extras, toolCache: ctx.toolCache, os: ctx.os, arch: ctx.arch }, env)
     core.saveState(State.skyPath, install.sky)
     if (install.cacheToSave) saveJson(State.cacheSave, install.cacheToSave)
     if (install.source !== 'path' && !inputs.apiServer && plan.extras.length === 0) {
@@ -81,8 +83,10 @@ export async function runMain(): Promise<void> {
 
     const results = inputs.tasks ? await runFanout(sky, plan, inputs, cancellation) : [await runOne(sky, plan, inputs, cancellation)]
     if (plan.detach && results.every((r) => r.status === 'SUBMITTED')) saveJson(State.clusters, plan.teardown)
-    // A cancelled run did not see its managed job end: the post step cancels it and verifies.
-    if (!cancellation.cancelled) core.saveState(State.finished, 'true')
+    // A cancelled run, or one that lost track of its managed job, did not see the job end: the post
+    // step cancels it by name and verifies.
+    const managedOpen = plan.mode === 'managed' && !plan.detach && results.some((r) => !FINAL_STATUSES.has(r.status))
+    if (!cancellation.cancelled && !managedOpen) core.saveState(State.finished, 'true')
     await cancellation.settled()
     await report(inputs, plan, ctx, results, install, server, cancellation)
   } catch (error) {
@@ -94,11 +98,16 @@ export async function runMain(): Promise<void> {
 }
 
 /**
- * `sky exec` on a missing or stopped cluster exits 1 like a capacity error, which would be retried
- * and reported as one. Only then (diagnostics belong on the failure path: each sky call costs
- * about a second) one `sky status` says what is really wrong, and stops the retries.
+ * `sky exec` on a missing or stopped cluster fails before any job, as a capacity error would. Say
+ * what is wrong in the action's terms: from SkyPilot's own error when it named one, else (only
+ * then: each sky call costs seconds) from one `sky status`.
  */
-async function whyExecFailed(sky: Sky, cluster: string, viaServer: boolean): Promise<string | undefined> {
+async function whyExecFailed(sky: Sky, cluster: string, viaServer: boolean, failure: LaunchFailure): Promise<string | undefined> {
+  const missing = `Cluster '${cluster}' does not exist, so 'mode: exec' has nothing to run on. Launch it first in a step with 'mode: launch' and 'down: false', and pass its 'cluster-name' output here${viaServer ? '' : "; without a remote API server, only clusters launched earlier in this same job are visible"}.`
+  const notUp = (status: string): string => `Cluster '${cluster}' is ${status}, not UP: 'mode: exec' needs a running cluster. Start it (sky start ${cluster}) or launch it again with 'mode: launch'.`
+  if (failure.said?.startsWith('ClusterDoesNotExist')) return missing
+  if (failure.said?.startsWith('ClusterNotUpError')) return `${notUp(/status: ([A-Z]+)/.exec(failure.said)?.[1] ?? 'not up')} SkyPilot said: ${failure.said}`
+  if (failure.said) return undefined
   let record
   try {
     record = (await sky.status([cluster])).find((r) => r.name === cluster)
@@ -106,10 +115,8 @@ async function whyExecFailed(sky: Sky, cluster: string, viaServer: boolean): Pro
     core.warning(`Could not check whether cluster ${cluster} is up: ${errorMessage(error)}`)
     return undefined
   }
-  if (!record) {
-    return `Cluster '${cluster}' does not exist, so 'mode: exec' has nothing to run on. Launch it first in a step with 'mode: launch' and 'down: false', and pass its 'cluster-name' output here${viaServer ? '' : "; without a remote API server, only clusters launched earlier in this same job are visible"}.`
-  }
-  if (record.status !== 'UP') return `Cluster '${cluster}' is ${record.status}, not UP: 'mode: exec' needs a running cluster. Start it (sky start ${cluster}) or launch it again with 'mode: launch'.`
+  if (!record) return missing
+  if (record.status !== 'UP') return notUp(record.status)
   return undefined
 }
 
@@ -120,7 +127,13 @@ function secretEnv(inputs: Inputs): Record<string, string> {
 async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancellation): Promise<TaskResult> {
   const task = plan.tasks[0]!
   if (cancellation.cancelled) return skipped(task, 'CANCELLED')
-  const what = plan.mode === 'managed' ? `Managed job ${task.argv[task.argv.indexOf('-n') + 1]}` : `Task on ${task.cluster}`
+  const managedName = plan.mode === 'managed' ? task.argv[task.argv.indexOf('-n') + 1] : undefined
+  if (managedName) {
+    // Saved before the launch: a cancelled or killed run can only find its managed job by name.
+    cancellation.trackManagedJob(managedName)
+    saveJson(State.managedJobs, [{ name: managedName, since: Math.floor(Date.now() / 1000) - 300 }])
+  }
+  const kept = task.cluster !== undefined && plan.keep.some((k) => k.cluster === task.cluster) && !plan.detach
   const result = await launchWithRetries(sky, task, {
     retries: inputs.retries,
     retryDelaySeconds: inputs.retryDelaySeconds,
@@ -128,39 +141,27 @@ async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancel
     secretEnv: secretEnv(inputs),
     cancellation,
     groupTitle: `sky ${task.argv.slice(0, plan.mode === 'managed' ? 2 : 1).join(' ')} ${task.cluster ?? ''}`.trim(),
-    what,
-    explainFailure: plan.mode === 'exec' ? () => whyExecFailed(sky, task.cluster!, Boolean(inputs.apiServer)) : undefined,
+    what: managedName ? `Managed job ${managedName}` : `Task on ${task.cluster}`,
+    managedName,
+    detached: plan.detach,
+    explainFailure: plan.mode === 'exec' ? (failure) => whyExecFailed(sky, task.cluster!, Boolean(inputs.apiServer), failure) : undefined,
     onJobId: (id) => {
       core.info(`Job id ${id}.`)
-      if (plan.mode === 'managed') {
-        cancellation.trackManagedJob(id)
-        saveJson(State.managedJobs, [id])
-      }
+      if (kept) cancellation.trackKeptJob(task.cluster!, id)
     },
     onRequestId: (id) => core.saveState(State.requestId, id)
   })
-  let recoveryCount: number | undefined
-  let status: string = result.outcome.status
-  if (plan.mode === 'managed' && result.jobId && !plan.detach && !cancellation.cancelled) {
-    try {
-      const record = await sky.managedJob(result.jobId)
-      recoveryCount = record?.recovery_count
-      if (record?.status && record.status !== 'SUCCEEDED' && result.outcome.kind === 'job-failed') status = record.status
-    } catch (error) {
-      core.warning(`Could not read the managed job's record: ${errorMessage(error)}`)
-    }
-  }
-  if (plan.detach && result.outcome.kind === 'succeeded') status = 'SUBMITTED'
+  const submitted = plan.detach && result.outcome.kind === 'succeeded'
   return {
     name: task.name,
     cluster: task.cluster,
     jobId: result.jobId,
-    status,
+    status: submitted ? 'SUBMITTED' : result.status,
     exitCode: result.exitCode,
     attempts: result.attempts,
     durationMs: result.durationMs,
-    recoveryCount,
-    message: plan.detach && result.outcome.kind === 'succeeded' ? `Submitted; collect it with mode: collect, job-id: ${result.jobId ?? '?'}${task.cluster ? `, cluster-name: ${task.cluster}` : ''}.` : result.message
+    recoveryCount: result.recoveryCount,
+    message: submitted ? `Submitted; collect it with mode: collect, job-id: ${result.jobId ?? '?'}${task.cluster ? `, cluster-name: ${task.cluster}` : ''}.` : result.message
   }
 }
 
@@ -196,7 +197,7 @@ async function runFanout(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Can
         stopSignal: stop.signal,
         what: `Task ${task.name}`
       })
-      results[i] = { name: task.name, cluster: task.cluster, jobId: r.jobId, status: r.outcome.status, exitCode: r.exitCode, attempts: r.attempts, durationMs: r.durationMs, message: r.message }
+      results[i] = { name: task.name, cluster: task.cluster, jobId: r.jobId, status: r.status, exitCode: r.exitCode, attempts: r.attempts, durationMs: r.durationMs, message: r.message }
       core.info(`[${task.name}] ${r.message}`)
       if (r.outcome.kind === 'cancelled' && stop.signal.aborted) aborted.push(r)
       if (r.outcome.kind !== 'succeeded' && inputs.failFast && !stop.signal.aborted) {
@@ -239,7 +240,7 @@ async function report(inputs: Inputs, plan: Plan, ctx: RunnerContext, results: T
       runUrl: runUrl(ctx)
     })
   )
-  if (cancellation.cancelled) core.setFailed('The run was cancelled: the job was interrupted and its server-side request cancelled; the post step tears the cluster down.')
+  if (cancellation.cancelled) core.setFailed(`The run was cancelled: sky was interrupted${plan.teardown.length > 0 ? '; the post step tears the cluster down and verifies it' : ''}${plan.mode === 'managed' ? '; the post step verifies that the managed job ended' : ''}. What SkyPilot answered to each cancellation is in the log above.`)
   else if (inputs.tasks && failed.length > 0) core.setFailed(`${failed.length} of ${results.length} tasks did not succeed: ${failed.map((r) => `${r.name} (${r.status})`).join(', ')}. See the summary.`)
   else if (!inputs.tasks && failed.length > 0 && first) core.setFailed(first.message ?? first.status)
 }

@@ -6,7 +6,7 @@ import { saveCache } from '../install/install.js'
 import { Sky } from '../sky/client.js'
 import { loadJson, State } from '../state.js'
 import { writeSummary } from '../summary.js'
-import { cancelManagedJobs, leftRunningMessage, tearDown } from './teardown.js'
+import { cancelManagedJobs, tearDown, teardownLines, teardownProblem } from './teardown.js'
 
 /**
  * The post step: runs after success, failure and cancellation (post-if: always()). Learns
@@ -15,15 +15,21 @@ import { cancelManagedJobs, leftRunningMessage, tearDown } from './teardown.js'
 export async function runPost(): Promise<void> {
   const clusters = loadJson<string[]>(State.clusters, [])
   const keep = loadJson<string[]>(State.keep, [])
-  const managedJobs = loadJson<string[]>(State.managedJobs, [])
+  const managedJobs = loadJson<{ name: string; since?: number }[]>(State.managedJobs, []).filter((j) => typeof j?.name === 'string')
   const finished = core.getState(State.finished) === 'true'
   const skyPath = core.getState(State.skyPath)
   const lines: string[] = []
   let failure: string | undefined
+  const fail = (message: string, title: string): void => {
+    core.error(message, { title })
+    lines.push(`❌ ${message}`)
+    failure = failure ? `${failure}\n${message}` : message
+  }
 
   try {
     const skip = (process.env.SKYPILOT_SKIP_TEARDOWN ?? '').toLowerCase() === 'true'
-    const needsSky = (clusters.length > 0 || (managedJobs.length > 0 && !finished)) && !skip
+    const openJobs = finished ? [] : managedJobs
+    const needsSky = (clusters.length > 0 || openJobs.length > 0) && !skip
     if (skip && clusters.length > 0) {
       core.warning(`SKYPILOT_SKIP_TEARDOWN is true: cluster ${clusters.join(', ')} is left running. Remove it with: sky down -y ${clusters.join(' ')}`)
       lines.push(`⚠️ Teardown skipped (SKYPILOT_SKIP_TEARDOWN): \`sky down -y ${clusters.join(' ')}\` removes what is left.`)
@@ -31,29 +37,34 @@ export async function runPost(): Promise<void> {
     if (needsSky) {
       if (!skyPath) throw new Error('main did not record where sky is; nothing can be torn down from here')
       const sky = new Sky(skyPath, await postEnv())
-      if (managedJobs.length > 0 && !finished) {
-        core.info(`Main did not see managed job ${managedJobs.join(', ')} finish: cancelling it.`)
-        const r = await cancelManagedJobs(sky, managedJobs)
-        if (r.cancelled.length > 0) lines.push(`Managed job ${r.cancelled.join(', ')} cancelled (verified with \`sky jobs queue\`).`)
+      if (openJobs.length > 0) {
+        const names = openJobs.map((j) => j.name)
+        core.info(`Main did not see managed job ${names.join(', ')} end: cancelling it by name.`)
+        const r = await cancelManagedJobs(sky, names, Math.min(...openJobs.map((j) => j.since ?? 0)))
+        for (const j of r.ended) {
+          const line = j.status === 'NOT_FOUND' ? `Managed job '${j.name}': the jobs queue holds no such job (it was never created).` : `Managed job '${j.name}'${j.id ? ` (${j.id})` : ''} ended ${j.status} (\`sky jobs queue\`).`
+          core.info(line)
+          lines.push(line)
+        }
         if (r.left.length > 0) {
-          const ids = r.left.map((j) => j.id).join(' ')
-          failure = `Managed job ${r.left.map((j) => `${j.id} (${j.status})`).join(', ')} is still running after cancelling. Cancel it with: sky jobs cancel -y ${ids}`
-          core.error(failure, { title: 'Managed job left running' })
+          const what = r.left.map((j) => `'${j.name}'${j.id ? ` (${j.id}, ${j.status})` : ''}`).join(', ')
+          fail(
+            r.unknown
+              ? `Could not verify that managed job ${what} ended: sky jobs queue failed (${r.unknown}). Check with \`sky jobs queue -a\` and cancel it with: sky jobs cancel -y -n ${r.left[0]!.name}`
+              : `Managed job ${what} is still running after cancelling. Cancel it with: sky jobs cancel -y -n ${r.left[0]!.name}`,
+            'Managed job left running'
+          )
         }
       }
       if (clusters.length > 0) {
         core.info(`Tearing down ${clusters.join(', ')}.`)
         const r = await tearDown(sky, clusters)
-        if (r.removed.length > 0) {
-          core.info(`Torn down and verified gone: ${r.removed.join(', ')}.`)
-          lines.push(`Cluster ${r.removed.map((c) => `\`${c}\``).join(', ')} torn down (verified with \`sky status\`).`)
+        for (const line of teardownLines(r)) {
+          core.info(line.replace(/`/g, ''))
+          lines.push(line)
         }
-        if (r.left.length > 0) {
-          const message = leftRunningMessage(r)
-          core.error(message, { title: 'SkyPilot cluster left running' })
-          lines.push(`❌ ${message}`)
-          failure = failure ? `${failure}\n${message}` : message
-        }
+        const problem = teardownProblem(r)
+        if (problem) fail(problem, r.left.length > 0 ? 'SkyPilot cluster left running' : 'SkyPilot teardown not verified')
       }
     }
     for (const c of keep) lines.push(`⚠️ Cluster \`${c}\` was left running on purpose. Remove it with \`sky down -y ${c}\`.`)
@@ -67,7 +78,8 @@ export async function runPost(): Promise<void> {
   const cacheSave = loadJson<{ key: string; paths: string[] } | undefined>(State.cacheSave, undefined)
   if (cacheSave) await saveCache(cacheSave.key, cacheSave.paths)
   if (lines.length > 0) await writeSummary(`#### SkyPilot teardown\n\n${lines.join('\n\n')}\n`)
-  if (failure) core.setFailed(failure)
+  // Each problem was annotated where it was found: fail the step without repeating it.
+  if (failure) process.exitCode = 1
 }
 
 /**

@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js'
 import { sleep } from '../process.js'
 import type { Sky } from '../sky/client.js'
 import { lastLines } from '../sky/client.js'
-import { FINAL_STATUSES } from '../sky/parse.js'
+import { FINAL_STATUSES, findManagedJobByName } from '../sky/parse.js'
 
 /** How many times teardown is tried before the post step fails loudly. */
 export const TEARDOWN_ATTEMPTS = 3
@@ -14,58 +14,106 @@ function retryDelayMs(attempt: number): number {
   return (Number.isFinite(base) ? base : 10_000) * attempt
 }
 
+/** What SkyPilot answered about each cluster: never more than it said. */
 export interface TeardownResult {
+  /** `sky down` ran and `sky status` no longer lists them. */
   removed: string[]
+  /** `sky down` found no such cluster: nothing was created, or it was gone already. */
+  notFound: string[]
+  /** Still listed by `sky status` after every attempt. */
   left: string[]
-  /** What went wrong on the way, for the message. */
-  errors: string[]
+  /** `sky status` could not be read, so whether these are gone is not known. */
+  unverified: string[]
+  /** Why, in sky's words (the last error). */
+  cause?: string
 }
 
 /**
- * `sky down` exits 0 even when the cluster is not found and even when termination failed, so
- * teardown is verified with `sky status NAMES -o json` and retried until the list is empty.
+ * `sky down` exits 0 even when termination failed, so teardown is verified with
+ * `sky status NAMES -o json` and retried until the list is empty. What `sky down` says it did not
+ * find needs no verification; a `sky status` that fails (auth, server down) verifies nothing.
  */
 export async function tearDown(sky: Sky, clusters: string[]): Promise<TeardownResult> {
   let remaining = [...clusters]
-  const errors: string[] = []
+  const notFound: string[] = []
+  let cause: string | undefined
+  let statusFailed = false
   for (let attempt = 1; attempt <= TEARDOWN_ATTEMPTS && remaining.length > 0; attempt++) {
     const down = await sky.down(remaining)
-    if (down.code !== 0) errors.push(`sky down exit ${down.code}: ${lastLines(down.stderr)}`)
+    if (down.code !== 0) cause = `sky down exit ${down.code}: ${lastLines(down.stderr)}`
+    notFound.push(...down.notFound)
+    remaining = remaining.filter((c) => !down.notFound.includes(c))
+    if (remaining.length === 0) break
     try {
       const records = await sky.status(remaining)
       remaining = remaining.filter((name) => records.some((r) => r.name === name))
+      statusFailed = false
     } catch (error) {
-      errors.push(errorMessage(error))
+      statusFailed = true
+      cause = errorMessage(error)
     }
     if (remaining.length > 0 && attempt < TEARDOWN_ATTEMPTS) {
-      core.warning(`Cluster ${remaining.join(', ')} still exists after sky down (attempt ${attempt} of ${TEARDOWN_ATTEMPTS}); retrying.`)
+      core.warning(
+        statusFailed
+          ? `Could not check that ${remaining.join(', ')} is gone (${cause}); trying again (attempt ${attempt} of ${TEARDOWN_ATTEMPTS}).`
+          : `Cluster ${remaining.join(', ')} still exists after sky down (attempt ${attempt} of ${TEARDOWN_ATTEMPTS}); retrying.`
+      )
       await sleep(retryDelayMs(attempt))
     }
   }
-  return { removed: clusters.filter((c) => !remaining.includes(c)), left: remaining, errors }
+  const removed = clusters.filter((c) => !remaining.includes(c) && !notFound.includes(c))
+  return statusFailed ? { removed, notFound, left: [], unverified: remaining, cause } : { removed, notFound, left: remaining, unverified: [], cause }
 }
 
-/** What the user reads when clusters survived teardown: which, and the command that removes them. */
-export function leftRunningMessage(result: TeardownResult): string {
-  const names = result.left.join(' ')
-  return `Cluster ${result.left.join(', ')} is still running after ${TEARDOWN_ATTEMPTS} teardown attempts and may be costing money. Remove it with: sky down -y ${names}${result.errors.length ? ` (${result.errors.at(-1)})` : ''}`
+/** What the user reads when teardown did not end clean: which clusters, what is known, the command that removes them. */
+export function teardownProblem(result: TeardownResult): string | undefined {
+  const parts: string[] = []
+  if (result.left.length > 0) {
+    const names = result.left.join(' ')
+    parts.push(`Cluster ${result.left.join(', ')} is still running after ${TEARDOWN_ATTEMPTS} teardown attempts and may be costing money. Remove it with: sky down -y ${names}${result.cause ? ` (${result.cause})` : ''}`)
+  }
+  if (result.unverified.length > 0) {
+    const names = result.unverified.join(' ')
+    parts.push(`Could not verify that cluster ${result.unverified.join(', ')} is gone: sky status failed (${result.cause ?? 'no answer'}). Check with \`sky status ${names}\` and remove it with: sky down -y ${names}`)
+  }
+  return parts.length > 0 ? parts.join('\n') : undefined
 }
 
-/** Cancels managed jobs and waits until their status says so (CANCELLING is on the way). */
-export async function cancelManagedJobs(sky: Sky, jobIds: string[]): Promise<{ cancelled: string[]; left: { id: string; status: string }[] }> {
-  let left: { id: string; status: string }[] = jobIds.map((id) => ({ id, status: 'UNKNOWN' }))
+/** One line per cluster for the summary and the log: what SkyPilot answered. */
+export function teardownLines(result: TeardownResult): string[] {
+  const lines: string[] = []
+  if (result.removed.length > 0) lines.push(`Cluster ${result.removed.map((c) => `\`${c}\``).join(', ')} torn down (\`sky status\` no longer lists it).`)
+  if (result.notFound.length > 0) lines.push(`Cluster ${result.notFound.map((c) => `\`${c}\``).join(', ')}: \`sky down\` found no such cluster (none was created, or it was already gone); nothing to tear down.`)
+  return lines
+}
+
+/**
+ * Cancels a managed job by name (its id may never have been printed) and waits until the queue
+ * shows it ended (CANCELLING is on the way). Only jobs of that name submitted since `since` count.
+ */
+export async function cancelManagedJobs(sky: Sky, names: string[], since = 0): Promise<{ ended: { name: string; id?: string; status: string }[]; left: { name: string; id?: string; status: string }[]; unknown?: string }> {
+  type Job = { name: string; id?: string; status: string }
+  let left: Job[] = names.map((name) => ({ name, status: 'UNKNOWN' }))
+  const ended: Job[] = []
+  let unknown: string | undefined
   for (let attempt = 1; attempt <= TEARDOWN_ATTEMPTS + 3 && left.length > 0; attempt++) {
-    const pending = left.filter((j) => j.status !== 'CANCELLING').map((j) => j.id)
-    if (pending.length > 0) await sky.jobsCancel(pending)
+    for (const j of left.filter((j) => j.status !== 'CANCELLING')) await sky.jobsCancelByName(j.name)
     try {
-      const records = await sky.jobsQueue()
-      left = left
-        .map((j) => ({ id: j.id, status: records.find((r) => String(r.job_id) === j.id)?.status ?? 'NOT_FOUND' }))
-        .filter((j) => !FINAL_STATUSES.has(j.status) && j.status !== 'NOT_FOUND')
+      const rows = await sky.jobsQueue()
+      unknown = undefined
+      const next: Job[] = []
+      for (const j of left) {
+        const job = findManagedJobByName(rows, j.name, since)
+        const now: Job = { name: j.name, id: job?.id, status: job?.status ?? 'NOT_FOUND' }
+        if (FINAL_STATUSES.has(now.status) || now.status === 'NOT_FOUND') ended.push(now)
+        else next.push(now)
+      }
+      left = next
     } catch (error) {
-      core.warning(`Could not read the managed jobs queue: ${errorMessage(error)}`)
+      unknown = errorMessage(error)
+      core.warning(`Could not read the managed jobs queue: ${unknown}`)
     }
     if (left.length > 0) await sleep(Math.min(retryDelayMs(1), 5000))
   }
-  return { cancelled: jobIds.filter((id) => !left.some((j) => j.id === id)), left }
+  return { ended, left, ...(unknown ? { unknown } : {}) }
 }

@@ -78,10 +78,21 @@ export const versionArgs = (): string[] => ['--version']
 export const downArgs = (clusters: string[]): string[] => ['down', '-y', ...clusters]
 export const statusArgs = (clusters: string[]): string[] => ['status', '-o', 'json', ...clusters]
 export const queueArgs = (cluster: string): string[] => ['queue', '-o', 'json', cluster]
-export const logsArgs = (cluster: string, jobId: string): string[] => ['logs', cluster, jobId]
+/**
+ * Following a job's log: sky shows only its last 1000 lines unless `--tail 0`. The whole log is
+ * wanted when collecting (job outputs printed early must be read); re-attaching after a dropped
+ * stream takes the default (the lines already relayed repeat, up to 1000 of them).
+ */
+export const logsArgs = (cluster: string, jobId: string, whole = true): string[] => ['logs', ...(whole ? ['--tail', '0'] : []), cluster, jobId]
+/** Prints `Job N: STATUS` and exits with the status class (0, 100, 101, 102, 103). */
 export const logsStatusArgs = (cluster: string, jobId: string): string[] => ['logs', '--status', cluster, jobId]
-export const jobsQueueArgs = (): string[] => ['jobs', 'queue', '-o', 'json']
-export const jobsLogsArgs = (jobId: string): string[] => ['jobs', 'logs', jobId]
+/** Every job of this user (`-a`: not only the 50 newest), with failure reasons (`-v`). */
+export const jobsQueueArgs = (): string[] => ['jobs', 'queue', '-a', '-v', '-o', 'json']
+export const jobsLogsArgs = (jobId: string, whole = true): string[] => ['jobs', 'logs', ...(whole ? ['--tail', '0'] : []), jobId]
 export const jobsCancelArgs = (jobIds: string[]): string[] => ['jobs', 'cancel', '-y', ...jobIds]
+/** By name: works before the job's id is known (a managed job prints it only once it ends). */
+export const jobsCancelByNameArgs = (name: string): string[] => ['jobs', 'cancel', '-y', '-n', name]
+/** Stops one job on a cluster the action leaves running. */
+export const cancelArgs = (cluster: string, jobId: string): string[] => ['cancel', '-y', cluster, jobId]
 export const apiCancelArgs = (requestId: string): string[] => ['api', 'cancel', requestId]
-export const checkArgs = (): string[] => ['check', '-o', 'json']
+export const apiStatusArgs = (): string[] => ['api', 'status', '-o', 'json']

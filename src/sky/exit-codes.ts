@@ -33,9 +33,56 @@ export function outcomeOf(exitCode: number | null): Outcome {
   }
 }
 
-/** A launch that failed before its job ran: no capacity, a transient server error. Worth retrying. */
-export function isRetryable(outcome: Outcome, retryOnJobFailure: boolean): boolean {
-  return outcome.kind === 'launch-failed' || (retryOnJobFailure && outcome.kind === 'job-failed')
+/**
+ * Why a launch failed before any job ran, from the exception SkyPilot printed last. Only what can
+ * succeed on another try is retried: no capacity now, or a server or connection that failed for a
+ * moment. Everything else (no cloud access, credentials, an invalid task, a missing cluster, an
+ * unknown error) would fail the same way again.
+ */
+export interface LaunchFailure {
+  retryable: boolean
+  /** A connection or server error: the request may still be running on the server. */
+  transient: boolean
+  /** SkyPilot's own words, e.g. `NoCloudAccessError: Cloud access is not set up. Run: sky check`. */
+  said?: string
+}
+
+const CAPACITY = new Set(['ResourcesUnavailableError', 'KubeAPIUnreachableError', 'ExecutionPoolFullError', 'ConcurrentWorkerExhaustedError'])
+const TRANSIENT = new Set([
+  'ApiServerConnectionError', 'ServerTemporarilyUnavailableError', 'ExecutionRetryableError', 'RequestInterruptedError', 'NetworkError',
+  'ConnectionError', 'ConnectionResetError', 'ConnectionRefusedError', 'ChunkedEncodingError', 'ReadTimeout', 'ReadTimeoutError',
+  'ConnectTimeout', 'ProtocolError', 'RemoteDisconnected', 'IncompleteRead', 'ClientPayloadError', 'ServerDisconnectedError'
+])
+
+export function classifyLaunchFailure(error: { type: string; message: string } | undefined): LaunchFailure {
+  if (!error) return { retryable: false, transient: false }
+  const said = `${error.type}: ${error.message}`.trim()
+  if (CAPACITY.has(error.type)) return { retryable: true, transient: false, said }
+  // requests.exceptions.HTTPError carries the status: a gateway error is transient, a 4xx is not.
+  const transient = TRANSIENT.has(error.type) || (error.type === 'HTTPError' && /^5\d\d\b/.test(error.message))
+  return { retryable: transient, transient, said }
+}
+
+/** Retried as a whole relaunch: a failure before any job ran that another try can fix, or a failed job when asked. */
+export function isRetryable(outcome: Outcome, retryOnJobFailure: boolean, failure?: LaunchFailure): boolean {
+  if (outcome.kind === 'launch-failed') return failure?.retryable ?? false
+  return retryOnJobFailure && outcome.kind === 'job-failed'
+}
+
+/** What a managed job's or cluster job's final status means, for statuses past plain FAILED. */
+const STATUS_MEANING: Record<string, string> = {
+  FAILED: "the job's run command exited non-zero",
+  FAILED_SETUP: "the job's setup command exited non-zero",
+  FAILED_DRIVER: "SkyPilot's job driver on the cluster failed (not the job's own commands)",
+  FAILED_PRECHECKS: "it failed SkyPilot's checks before anything was launched (e.g. no cloud access or resources that cannot exist): the task never ran",
+  FAILED_NO_RESOURCE: 'no resources were available to run it after the retries: the task never ran',
+  FAILED_CONTROLLER: "the jobs controller failed (an error in SkyPilot, not in the task)"
+}
+
+/** A failed job's status said in words, with SkyPilot's reason when it gave one. */
+export function describeFailedStatus(what: string, status: string, reason?: string): string {
+  const meaning = STATUS_MEANING[status] ?? `it ended ${status}`
+  return `${what} ended ${status}: ${meaning}.${reason ? ` SkyPilot said: ${reason.trim().replace(/\.$/, '')}.` : ''}${status === 'FAILED' || status === 'FAILED_SETUP' ? ' See its log above.' : ''}`
 }
 
 /** The message a user sees for each outcome, saying what happened and where to look. */
@@ -56,6 +103,6 @@ export function describeOutcome(outcome: Outcome, exitCode: number | null, what:
     case 'interrupted':
       return `${what} was interrupted before it finished.`
     case 'launch-failed':
-      return `${what} failed before the job ran (sky exit code ${exitCode}): no capacity, credentials, quota or a server error. See sky's error above.`
+      return `${what} failed before the job ran (sky exit code ${exitCode}). See sky's error above.`
   }
 }

@@ -153,13 +153,19 @@ describe('small commands', () => {
     expect(a.downArgs(['c1', 'c2'])).toEqual(['down', '-y', 'c1', 'c2'])
     expect(a.statusArgs(['c1'])).toEqual(['status', '-o', 'json', 'c1'])
     expect(a.queueArgs('c1')).toEqual(['queue', '-o', 'json', 'c1'])
-    expect(a.logsArgs('c1', '7')).toEqual(['logs', 'c1', '7'])
+    // The whole log unless re-attaching: sky shows only the last 1000 lines without --tail 0.
+    expect(a.logsArgs('c1', '7')).toEqual(['logs', '--tail', '0', 'c1', '7'])
+    expect(a.logsArgs('c1', '7', false)).toEqual(['logs', 'c1', '7'])
     expect(a.logsStatusArgs('c1', '7')).toEqual(['logs', '--status', 'c1', '7'])
-    expect(a.jobsQueueArgs()).toEqual(['jobs', 'queue', '-o', 'json'])
-    expect(a.jobsLogsArgs('12')).toEqual(['jobs', 'logs', '12'])
+    // Every job (-a: not only the 50 newest), with failure reasons (-v).
+    expect(a.jobsQueueArgs()).toEqual(['jobs', 'queue', '-a', '-v', '-o', 'json'])
+    expect(a.jobsLogsArgs('12')).toEqual(['jobs', 'logs', '--tail', '0', '12'])
+    expect(a.jobsLogsArgs('12', false)).toEqual(['jobs', 'logs', '12'])
     expect(a.jobsCancelArgs(['12', '13'])).toEqual(['jobs', 'cancel', '-y', '12', '13'])
+    expect(a.jobsCancelByNameArgs('gha-1-1-train')).toEqual(['jobs', 'cancel', '-y', '-n', 'gha-1-1-train'])
+    expect(a.cancelArgs('c1', '7')).toEqual(['cancel', '-y', 'c1', '7'])
     expect(a.apiCancelArgs('1a2b3c4d')).toEqual(['api', 'cancel', '1a2b3c4d'])
-    expect(a.checkArgs()).toEqual(['check', '-o', 'json'])
+    expect(a.apiStatusArgs()).toEqual(['api', 'status', '-o', 'json'])
   })
 })
 
@@ -183,7 +189,11 @@ describe('every argv matches the sky CLI grammar', () => {
     ['jobs logs', a.jobsLogsArgs('12')],
     ['jobs cancel', a.jobsCancelArgs(['12'])],
     ['api cancel', a.apiCancelArgs('1a2b3c4d')],
-    ['check', a.checkArgs()]
+    ['logs', a.logsArgs('c1', '3', false)],
+    ['jobs logs', a.jobsLogsArgs('12', false)],
+    ['jobs cancel', a.jobsCancelByNameArgs('gha-1-1-train')],
+    ['cancel', a.cancelArgs('c1', '3')],
+    ['api status', a.apiStatusArgs()]
   ]
 
   it.each(cases)('sky %s: %j', (command, argv) => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { describeOutcome, isRetryable, outcomeOf } from '../../src/sky/exit-codes.js'
+import { classifyLaunchFailure, describeFailedStatus, describeOutcome, isRetryable, outcomeOf } from '../../src/sky/exit-codes.js'
 
 describe('outcomeOf', () => {
   it.each([
@@ -18,9 +18,15 @@ describe('outcomeOf', () => {
 })
 
 describe('isRetryable', () => {
-  it('retries a launch failure (exit 1)', () => {
-    expect(isRetryable(outcomeOf(1), false)).toBe(true)
-    expect(isRetryable(outcomeOf(1), true)).toBe(true)
+  it('retries a launch failure (exit 1) only when SkyPilot said something another try can fix', () => {
+    const capacity = classifyLaunchFailure({ type: 'ResourcesUnavailableError', message: 'Failed to provision all possible launchable resources.' })
+    const noCloud = classifyLaunchFailure({ type: 'NoCloudAccessError', message: 'Cloud access is not set up. Run: sky check' })
+    expect(isRetryable(outcomeOf(1), false, capacity)).toBe(true)
+    expect(isRetryable(outcomeOf(1), true, capacity)).toBe(true)
+    expect(isRetryable(outcomeOf(1), false, noCloud)).toBe(false)
+    // Nothing recognisable was said: nothing says another try would do better.
+    expect(isRetryable(outcomeOf(1), false, classifyLaunchFailure(undefined))).toBe(false)
+    expect(isRetryable(outcomeOf(1), false)).toBe(false)
   })
 
   it('retries a failed job (exit 100) only with retryOnJobFailure', () => {
@@ -60,7 +66,6 @@ describe('describeOutcome', () => {
     const m = describeOutcome(outcomeOf(code), code, 'The launch')
     expect(m).toContain(`sky exit code ${code}`)
     expect(m).toContain('failed before the job ran')
-    expect(m).toMatch(/capacity|credentials|quota/)
     expect(m).toContain("See sky's error above")
   })
 
@@ -72,5 +77,41 @@ describe('describeOutcome', () => {
 
   it('an interrupted run says it was interrupted', () => {
     expect(describeOutcome(outcomeOf(null), null, 'The job')).toBe('The job was interrupted before it finished.')
+  })
+})
+
+describe('classifyLaunchFailure', () => {
+  it.each([
+    ['ResourcesUnavailableError', 'Failed to provision all possible launchable resources.', true, false],
+    ['ApiServerConnectionError', 'Could not connect to SkyPilot API server at http://x.', true, true],
+    ['ServerTemporarilyUnavailableError', 'The server is restarting.', true, true],
+    ['HTTPError', '503 Server Error: Service Unavailable for url: http://x/api/get', true, true],
+    ['HTTPError', '401 Client Error: Unauthorized for url: http://x/jobs', false, false],
+    ['NoCloudAccessError', 'Cloud access is not set up. Run: sky check', false, false],
+    ['ApiServerAuthenticationError', 'Authentication required for SkyPilot API server at http://x.', false, false],
+    ['ValueError', "Invalid task YAML: 'resources.cpus'", false, false],
+    ['ClusterDoesNotExist', "Cluster 'c' does not exist.", false, false],
+    ['InvalidClusterNameError', "Cluster name 'x' is invalid", false, false]
+  ] as const)('%s (%s): retryable %s, transient %s', (type, message, retryable, transient) => {
+    expect(classifyLaunchFailure({ type, message })).toEqual({ retryable, transient, said: `${type}: ${message}` })
+  })
+})
+
+describe('describeFailedStatus', () => {
+  it('says what a managed job that never ran went through, with SkyPilot\'s reason', () => {
+    const m = describeFailedStatus('Managed job 2 (t)', 'FAILED_PRECHECKS', '[sky.exceptions.NoCloudAccessError] Cloud access is not set up. Run: sky check')
+    expect(m).toContain('ended FAILED_PRECHECKS')
+    expect(m).toContain('the task never ran')
+    expect(m).toContain('SkyPilot said: [sky.exceptions.NoCloudAccessError] Cloud access is not set up. Run: sky check.')
+    expect(m).not.toMatch(/setup or run command/)
+  })
+
+  it.each([
+    ['FAILED_NO_RESOURCE', /no resources were available/],
+    ['FAILED_CONTROLLER', /jobs controller failed/],
+    ['FAILED_SETUP', /setup command exited non-zero.*See its log above/],
+    ['FAILED', /run command exited non-zero.*See its log above/]
+  ])('%s says what it means', (status, meaning) => {
+    expect(describeFailedStatus('The job', status)).toMatch(meaning)
   })
 })

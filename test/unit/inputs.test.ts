@@ -138,9 +138,18 @@ describe('parseInputs: invalid values', () => {
     expect(problemsOf({ 'cluster-name': 'sky-jobs-controller-x' })[0]).toContain('reserves for its controllers')
   })
 
-  it('refuses an invalid job-name, calling it a job name', () => {
-    const problems = problemsOf({ 'job-name': '9lives' })
-    expect(problems[0]).toMatch(/^'job-name': job name '9lives' is not valid/)
+  it("refuses an invalid job-name by SkyPilot's task-name rule, calling it a job name", () => {
+    for (const name of ['train---v2', 'train_', 'bad name']) expect(problemsOf({ 'job-name': name })[0]).toMatch(new RegExp(`^'job-name': job name '${name}' is not valid: SkyPilot wants letters and digits, separated by one or two`))
+  })
+
+  it('accepts job names that the cluster rule would refuse but SkyPilot accepts (task-name rule)', () => {
+    expect(parse({ 'job-name': '9lives', mode: 'managed' }).jobName).toBe('9lives')
+    expect(parse({ 'job-name': 'Train..v2', mode: 'managed' }).jobName).toBe('Train..v2')
+  })
+
+  it('a managed job named after its cluster name needs that name to be a job name too', () => {
+    expect(problemsOf({ mode: 'managed', 'cluster-name': 'a---b' }).join('\n')).toMatch(/'cluster-name' names the managed job here.*Set 'job-name'/)
+    expect(parse({ mode: 'managed', 'cluster-name': 'a---b', 'job-name': 'ab' }).jobName).toBe('ab')
   })
 
   it('refuses a cluster-prefix longer than 20 characters', () => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { PINNED_SKYPILOT_VERSION, cacheKey, extrasKey, installCommands, packageSpec, venvLayout, type InstallRequest } from '../../src/install/plan.js'
+import { PINNED_SKYPILOT_VERSION, cacheKey, isInstallable, extrasKey, installCommands, packageSpec, venvLayout, type InstallRequest } from '../../src/install/plan.js'
 
 const req: InstallRequest = { version: '0.14.1', extras: ['aws', 'kubernetes'], toolCache: '/opt/tc', os: 'linux', arch: 'x64' }
 
@@ -79,4 +79,10 @@ describe('installCommands', () => {
       }
     }
   })
+})
+
+describe('isInstallable', () => {
+  it.each(['0.14.1', '0.14', '0.14.0rc1', '0.14.1.post1', 'nightly', '1.0.0.dev20260624'])('%s is on PyPI', (v) => expect(isInstallable(v)).toBe(true))
+  // A server built from source reports 1.0.0-dev0: no index holds it.
+  it.each(['1.0.0-dev0', '1.0.0.dev0', '1.0.0-dev20260624'])('%s is not', (v) => expect(isInstallable(v)).toBe(false))
 })
