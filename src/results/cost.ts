@@ -1,0 +1,146 @@
+import type { Sky } from '../sky/client.js'
+
+/**
+ * What a run's clusters cost, from SkyPilot's own figure: `sky cost-report -o json`
+ * (sky/client/cli/command.py cost_report over sky/core.py cost_report). Each record is one
+ * cluster's history entry (a name reused across launches has one record per launch):
+ *
+ *   { name, launched_at, duration, num_nodes, resources: {infra, instance_type, use_spot, ...},
+ *     cluster_hash, usage_intervals: [[start, end|null], ...], status: UP|STOPPED|INIT|TERMINATED,
+ *     total_cost, cloud, region, cpus, memory, accelerators, resources_str, ... }
+ *
+ * `total_cost` is list price x nodes x the seconds in `usage_intervals` (an open interval counts
+ * up to the moment of the report). It is always an estimate: SkyPilot says it may be off for spot
+ * and autostop clusters, and it knows nothing of discounts. When the price lookup fails, SkyPilot
+ * logs a warning and reports 0.0, so a zero for a cluster that was up is no figure at all.
+ *
+ * Nothing rather than a wrong number: a cluster missing from the report, used before this step
+ * (its cost would include that), or with a cost that is not a finite number gets no figure, and a
+ * total exists only when every cluster has one.
+ */
+
+export interface CostRecord {
+  name: string
+  launched_at?: number | null
+  duration?: number | null
+  num_nodes?: number | null
+  resources?: { use_spot?: boolean; infra?: string; instance_type?: string } | null
+  cluster_hash?: string | null
+  usage_intervals?: [number | null, number | null][] | null
+  status?: string | null
+  total_cost?: number | null
+}
+
+export interface ClusterCost {
+  cluster: string
+  /** US dollars, SkyPilot's estimate. */
+  usd: number
+  /** The cluster was still up when the report was made: the cost so far. */
+  upAtReport: boolean
+  spot: boolean
+}
+
+/** One cluster's cost, or why there is none. */
+export type CostLookup = { cluster: string; cost: ClusterCost; reason?: undefined } | { cluster: string; cost?: undefined; reason: string }
+
+const DAY_MS = 24 * 60 * 60 * 1000
+/** Allowed difference between the runner's clock and the API server's. */
+export const CLOCK_SKEW_MS = 5 * 60 * 1000
+
+/**
+ * `sky cost-report -o json --days N`: records of clusters still up, and of those used in the last
+ * N days, just enough to cover the run (a long-lived server's 30-day default can be a big answer).
+ * The lead moves this next to the other builders in src/sky/args.ts.
+ */
+export function costReportArgs(sinceMs: number, nowMs = Date.now()): string[] {
+  const days = Math.max(1, Math.ceil((nowMs - sinceMs + CLOCK_SKEW_MS) / DAY_MS))
+  return ['cost-report', '-o', 'json', '--days', String(days)]
+}
+
+/** The JSON list `sky cost-report -o json` prints (anything the client printed before it is skipped). */
+export function parseCostReport(stdout: string): CostRecord[] {
+  const start = stdout.search(/^\[/m)
+  if (start < 0) throw new Error(`sky cost-report -o json printed no list: ${stdout.trim().slice(0, 200) || '(nothing)'}`)
+  const data = JSON.parse(stdout.slice(start)) as unknown
+  if (!Array.isArray(data)) throw new Error('sky cost-report -o json printed no list.')
+  return data.filter((r): r is CostRecord => typeof r === 'object' && r !== null && typeof (r as CostRecord).name === 'string')
+}
+
+/**
+ * The cost of each cluster this step launched, from the report's records. `sinceMs` is when the
+ * step started: records of the name whose use ended before it are earlier launches, not this run.
+ */
+export function clusterCosts(records: readonly CostRecord[], clusters: readonly string[], sinceMs: number): Map<string, CostLookup> {
+  const since = (sinceMs - CLOCK_SKEW_MS) / 1000
+  const out = new Map<string, CostLookup>()
+  for (const cluster of clusters) {
+    const mine = records.filter((r) => r.name === cluster && intervals(r).some(([, end]) => end === null || end >= since))
+    if (mine.length === 0) {
+      out.set(cluster, { cluster, reason: `${cluster} is not in SkyPilot's cost report` })
+      continue
+    }
+    let usd = 0
+    let reason: string | undefined
+    for (const r of mine) {
+      const cost = r.total_cost
+      if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) reason = `SkyPilot gives no usable cost for ${cluster}`
+      else if (intervals(r).some(([start]) => start !== null && start < since)) reason = `${cluster} was up before this step: its cost would include that`
+      else if (cost === 0 && (r.duration ?? 0) > 0) reason = `SkyPilot gives no price for ${cluster} (0 for a cluster that was up: its price lookup failed, or the infra has no list price, e.g. Kubernetes)`
+      else usd += cost
+      if (reason) break
+    }
+    if (reason) out.set(cluster, { cluster, reason })
+    else {
+      out.set(cluster, {
+        cluster,
+        cost: { cluster, usd, upAtReport: mine.some((r) => r.status !== 'TERMINATED' && r.status !== null && r.status !== undefined), spot: mine.some((r) => r.resources?.use_spot === true) }
+      })
+    }
+  }
+  return out
+}
+
+function intervals(r: CostRecord): [number | null, number | null][] {
+  return Array.isArray(r.usage_intervals) ? r.usage_intervals.filter((i) => Array.isArray(i) && i.length === 2) : []
+}
+
+/** The run's total: only when every cluster has a figure (a partial sum would be a wrong number). */
+export function totalCost(lookups: Iterable<CostLookup>): number | undefined {
+  let total = 0
+  let any = false
+  for (const l of lookups) {
+    if (!l.cost) return undefined
+    total += l.cost.usd
+    any = true
+  }
+  return any ? roundUsd(total) : undefined
+}
+
+/** To a hundredth of a cent: finer digits of an estimate mean nothing. */
+export function roundUsd(usd: number): number {
+  return Math.round(usd * 10_000) / 10_000
+}
+
+/** What makes one figure rougher than SkyPilot's usual estimate, for the summary. */
+export function costCaveats(cost: ClusterCost): string[] {
+  const notes: string[] = []
+  if (cost.upAtReport) notes.push('up to the end of the job (the teardown adds a little)')
+  if (cost.spot) notes.push('spot: priced at the spot list price, which moves')
+  return notes
+}
+
+/**
+ * Asks SkyPilot once for every cluster's cost. Never throws: a failed call leaves every cluster
+ * without a figure, with the reason (the caller logs it; a missing cost fails nothing).
+ */
+export async function fetchClusterCosts(sky: Pick<Sky, 'run'>, clusters: readonly string[], sinceMs: number): Promise<Map<string, CostLookup>> {
+  const none = (reason: string) => new Map(clusters.map((c) => [c, { cluster: c, reason } as CostLookup]))
+  if (clusters.length === 0) return new Map()
+  try {
+    const result = await sky.run(costReportArgs(sinceMs), 2 * 60_000)
+    if (result.code !== 0) return none(`sky cost-report failed (exit ${result.code})`)
+    return clusterCosts(parseCostReport(result.stdout), clusters, sinceMs)
+  } catch (error) {
+    return none(`sky cost-report gave no usable answer: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}
