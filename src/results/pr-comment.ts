@@ -106,9 +106,9 @@ interface ApiComment {
  */
 export async function commentOnPullRequest(o: CommentOptions): Promise<CommentResult> {
   const result = await postComment(o)
-  if (result.kind === 'created' || result.kind === 'updated') core.info(`Pull-request comment ${result.kind}${result.url ? `: ${result.url}` : ''}.`)
-  else if (result.kind === 'skipped') core.info(`comment-on-pr: ${result.message}`)
-  else core.warning(result.message)
+  if (result.kind === 'skipped') core.info(`comment-on-pr: ${result.message}`)
+  else if (result.kind === 'failed') core.warning(result.message)
+  else core.info(`Pull-request comment ${result.kind}${result.url ? `: ${result.url}` : ''}.`)
   return result
 }
 
