@@ -17,6 +17,8 @@ export interface TaskResult {
   outputs?: Record<string, string>
   /** SkyPilot's cost estimate for the task's cluster, in US dollars (`sky cost-report`). */
   costUsd?: number
+  /** The server turned the launch away (auth, version): nothing was created. */
+  refused?: boolean
 }
 
 export interface SummaryInput {

@@ -17,6 +17,8 @@ export interface LaunchResult {
   requestId?: string
   /** A job was created: it was never launched again, and what happened to it was asked of SkyPilot. */
   submitted: boolean
+  /** The server turned every attempt away (auth, version): no cluster can exist. */
+  refused?: boolean
   recoveryCount?: number
   attempts: number
   durationMs: number
@@ -110,7 +112,7 @@ export async function launchWithRetries(sky: Sky, task: PlannedTask, o: LaunchOp
         }
       }
       if (!isRetryable(outcome, o.retryOnJobFailure, failure) || attempts > o.retries) {
-        result = { outcome, status: outcome.status, exitCode: a.code, submitted: false, requestId, message: launchFailedMessage(o, a.code, failure, attempts) }
+        result = { outcome, status: outcome.status, exitCode: a.code, submitted: false, requestId, refused: failure.refused, message: launchFailedMessage(o, a.code, failure, attempts) }
         break
       }
     } else if (kind === 'managed' && !o.detached && a.code !== 2 && a.code !== null) {
@@ -189,7 +191,7 @@ function clusterResult(a: Attempt, o: LaunchOptions, requestId: string | undefin
 
 function launchFailedMessage(o: LaunchOptions, code: number | null, failure: LaunchFailure, attempts: number): string {
   if (!failure.said) return describeOutcome(outcomeOf(code), code, o.what)
-  const hint = HINTS[failure.said.slice(0, failure.said.indexOf(':'))]
+  const hint = failure.refused && failure.said.startsWith('HTTPError') ? HINTS.ApiServerAuthenticationError : HINTS[failure.said.slice(0, failure.said.indexOf(':'))]
   const noRetry = !failure.retryable && o.retries > 0 && attempts === 1 ? ' Another try would fail the same way, so it was not retried.' : ''
   return `${o.what} failed before the job ran (sky exit code ${code}). SkyPilot said: ${failure.said.replace(/\.$/, '')}.${hint ? ` ${hint}` : ''}${noRetry}`
 }
@@ -197,7 +199,7 @@ function launchFailedMessage(o: LaunchOptions, code: number | null, failure: Lau
 /** What to do about the failures a user meets first, in the action's terms. */
 const HINTS: Record<string, string> = {
   NoCloudAccessError: "No cloud is enabled for SkyPilot here: give the runner cloud credentials (your cloud's auth action before this step, or 'kubeconfig'), or use an API server that has them ('api-server-endpoint').",
-  ApiServerAuthenticationError: "Check the 'service-account-token' secret, or the user:password in 'api-server-endpoint'.",
+  ApiServerAuthenticationError: "The API server refused the request's credentials: check the 'service-account-token' secret, or the user:password in 'api-server-endpoint'.",
   ApiServerConnectionError: "Check that the API server is running and that this runner can reach it.",
   ResourcesUnavailableError: "No capacity for the resources asked: allow more regions or clouds ('infra', any_of in the task), other accelerators, or more 'retries' with a longer 'retry-delay-seconds'.",
   InvalidClusterNameError: "Choose another 'cluster-name' or 'cluster-prefix'."

@@ -1,4 +1,6 @@
+import os from 'node:os'
 import * as core from '../gh/core.js'
+import { runnerOsProblem } from '../runner-os.js'
 import { cloudsFromEnv, minorDistance, prepareAccess, probeServer, safeEndpoint, type ServerInfo } from '../access.js'
 import { readRunnerContext, runUrl, type RunnerContext } from '../context.js'
 import { UserError, errorMessage } from '../errors.js'
@@ -19,6 +21,13 @@ import { prepareTasks } from './prepare.js'
 
 /** The main step: validate, plan, (install, configure access, launch, follow), report. */
 export async function runMain(): Promise<void> {
+  // Before anything else: on Windows, nothing here can work, and nothing should be half-done.
+  const osProblem = runnerOsProblem(process.env.RUNNER_OS || os.platform())
+  if (osProblem) {
+    core.setOutput('status', 'INVALID')
+    core.setFailed(osProblem)
+    return
+  }
   const ctx = readRunnerContext()
   const cancellation = new Cancellation()
   let sky: Sky | undefined
@@ -82,7 +91,10 @@ export async function runMain(): Promise<void> {
     saveJson(State.keep, untilSubmitted.length > 0 ? [] : plan.keep.map((k) => k.cluster))
 
     const results = inputs.tasks ? await runFanout(sky, plan, inputs, cancellation) : [await runOne(sky, plan, inputs, cancellation)]
+    // A server that turned the launch away created nothing: no teardown to run, and to fail.
+    const refused = new Set(results.filter((r) => r.refused).map((r) => r.cluster))
     if (plan.detach && results.every((r) => r.status === 'SUBMITTED')) saveJson(State.clusters, plan.teardown)
+    else if (refused.size > 0) saveJson(State.clusters, [...plan.teardown, ...(plan.detach && plan.down ? plan.keep.map((k) => k.cluster) : [])].filter((c) => !refused.has(c)))
     // A cancelled run, or one that lost track of its managed job, did not see the job end: the post
     // step cancels it by name and verifies.
     const managedOpen = plan.mode === 'managed' && !plan.detach && results.some((r) => !FINAL_STATUSES.has(r.status))
@@ -161,6 +173,7 @@ async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancel
     attempts: result.attempts,
     durationMs: result.durationMs,
     recoveryCount: result.recoveryCount,
+    refused: result.refused,
     message: submitted ? `Submitted; collect it with mode: collect, job-id: ${result.jobId ?? '?'}${task.cluster ? `, cluster-name: ${task.cluster}` : ''}.` : result.message
   }
 }
@@ -197,7 +210,7 @@ async function runFanout(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Can
         stopSignal: stop.signal,
         what: `Task ${task.name}`
       })
-      results[i] = { name: task.name, cluster: task.cluster, jobId: r.jobId, status: r.status, exitCode: r.exitCode, attempts: r.attempts, durationMs: r.durationMs, message: r.message }
+      results[i] = { name: task.name, cluster: task.cluster, jobId: r.jobId, status: r.status, exitCode: r.exitCode, attempts: r.attempts, durationMs: r.durationMs, refused: r.refused, message: r.message }
       core.info(`[${task.name}] ${r.message}`)
       if (r.outcome.kind === 'cancelled' && stop.signal.aborted) aborted.push(r)
       if (r.outcome.kind !== 'succeeded' && inputs.failFast && !stop.signal.aborted) {

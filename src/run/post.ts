@@ -1,4 +1,6 @@
+import os from 'node:os'
 import path from 'node:path'
+import { runnerOsProblem } from '../runner-os.js'
 import * as core from '../gh/core.js'
 import { maskEndpoint, removeFiles } from '../access.js'
 import { errorMessage } from '../errors.js'
@@ -13,6 +15,8 @@ import { cancelManagedJobs, tearDown, teardownLines, teardownProblem } from './t
  * everything from saved state, so it works when main was killed at any point after saving it.
  */
 export async function runPost(): Promise<void> {
+  // Main refused to run on this OS and left nothing to clean up.
+  if (runnerOsProblem(process.env.RUNNER_OS || os.platform())) return
   const clusters = loadJson<string[]>(State.clusters, [])
   const keep = loadJson<string[]>(State.keep, [])
   const managedJobs = loadJson<{ name: string; since?: number }[]>(State.managedJobs, []).filter((j) => typeof j?.name === 'string')

@@ -43,6 +43,8 @@ export interface LaunchFailure {
   retryable: boolean
   /** A connection or server error: the request may still be running on the server. */
   transient: boolean
+  /** The server turned the client away (auth, version): nothing was created, so nothing needs tearing down. */
+  refused?: boolean
   /** SkyPilot's own words, e.g. `NoCloudAccessError: Cloud access is not set up. Run: sky check`. */
   said?: string
 }
@@ -58,6 +60,9 @@ export function classifyLaunchFailure(error: { type: string; message: string } |
   if (!error) return { retryable: false, transient: false }
   const said = `${error.type}: ${error.message}`.trim()
   if (CAPACITY.has(error.type)) return { retryable: true, transient: false, said }
+  if (error.type === 'ApiServerAuthenticationError' || error.type === 'APIVersionMismatchError' || (error.type === 'HTTPError' && /^40[13]\b/.test(error.message))) {
+    return { retryable: false, transient: false, refused: true, said }
+  }
   // requests.exceptions.HTTPError carries the status: a gateway error is transient, a 4xx is not.
   const transient = TRANSIENT.has(error.type) || (error.type === 'HTTPError' && /^5\d\d\b/.test(error.message))
   return { retryable: transient, transient, said }

@@ -47,7 +47,7 @@ export interface Leftovers {
   clusters: string[]
   /** Managed jobs not in a final status. */
   jobs: string[]
-  /** Requests of users (not SkyPilot's own daemons) still running. */
+  /** Requests of users (not SkyPilot's own daemons) still running: `id name cluster status`. */
   requests: string[]
 }
 
@@ -72,8 +72,8 @@ export async function leftovers(endpoint: string, env: NodeJS.ProcessEnv = {}): 
     jobs: rows<{ job_id: number; job_name: string; status: string }>(json(jobs, 'jobs'))
       .filter((j) => !FINAL.has(j.status))
       .map((j) => `${j.job_id} ${j.job_name} ${j.status}`),
-    requests: rows<{ request_id: string; name: string; status: string; user_name?: string }>(json(requests, 'requests'))
+    requests: rows<{ request_id: string; name: string; status: string; user_name?: string; cluster_name?: string | null }>(json(requests, 'requests'))
       .filter((r) => r.user_name !== 'skypilot-system' && (r.status === 'RUNNING' || r.status === 'PENDING'))
-      .map((r) => `${r.request_id.slice(0, 8)} ${r.name} ${r.status}`)
+      .map((r) => `${r.request_id.slice(0, 8)} ${r.name} ${r.cluster_name ?? '-'} ${r.status}`)
   }
 }
