@@ -55,9 +55,10 @@ export function rankEntries<T extends ResultEntry>(entries: readonly T[], by: Ra
   return [...ranked, ...unranked]
 }
 
-/** The best entry: the first ranked one. */
+/** The best entry (the first ranked one), with its rank, as the `best` output holds it. */
 export function bestOf<T extends ResultEntry>(ranked: readonly Ranked<T>[]): T | undefined {
-  return ranked.find((r) => r.rank !== undefined)?.entry
+  const first = ranked.find((r) => r.rank !== undefined)
+  return first ? { ...first.entry, rank: first.rank } : undefined
 }
 
 /** The entries in ranked order, each with its `rank` (the `results` output with `rank-by`). */

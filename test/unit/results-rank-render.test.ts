@@ -35,7 +35,7 @@ describe('rank-by', () => {
       ['lr0.03', undefined, 'no val_loss output'],
       ['lr0.3', undefined, 'did not succeed (FAILED)']
     ])
-    expect(bestOf(ranked)?.name).toBe('lr0.01')
+    expect(bestOf(ranked)).toEqual({ ...sweep[1], rank: 1 })
   })
 
   it('desc puts the highest first', () => {
