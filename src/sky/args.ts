@@ -95,4 +95,8 @@ export const jobsCancelByNameArgs = (name: string): string[] => ['jobs', 'cancel
 /** Stops one job on a cluster the action leaves running. */
 export const cancelArgs = (cluster: string, jobId: string): string[] => ['cancel', '-y', cluster, jobId]
 export const apiCancelArgs = (requestId: string): string[] => ['api', 'cancel', requestId]
-export const apiStatusArgs = (): string[] => ['api', 'status', '-o', 'json']
+/**
+ * The server's requests still running (PENDING, RUNNING). `-v` adds their cluster names (`-c CLUSTER`
+ * is ignored by servers that do not support it yet, as the one of 2026-06 answers).
+ */
+export const apiStatusArgs = (): string[] => ['api', 'status', '-v', '-o', 'json']

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { annotations, everythingVisible } from '../helpers/runner.js'
 import { errorText } from '../suites/common.js'
-import { main, post, realRun } from './lib/action.js'
+import { main, post, realRun, shown } from './lib/action.js'
 import { leftovers, servers } from './lib/servers.js'
 
 /**
@@ -20,7 +20,7 @@ describe.concurrent('API server access, for real', () => {
     const m = await main(run, inputs)
     expect(m.stdout).toContain(`signed in as ${s.authUser}`)
     expect(m.code).toBe(1)
-    expect(m.outputs).toMatchObject({ status: 'LAUNCH_FAILED', 'exit-code': '1', 'skypilot-version': '1.0.0-dev0' })
+    expect(m.outputs, shown(m)).toMatchObject({ status: 'LAUNCH_FAILED', 'exit-code': '1', 'skypilot-version': '1.0.0-dev0' })
     // SkyPilot's own words, and no retry of what cannot succeed (retries default to 2).
     expect(errorText(m)).toContain('SkyPilot said: NoCloudAccessError: Cloud access is not set up. Run: sky check')
     expect(run.calls().filter((c) => c.startsWith('launch '))).toHaveLength(1)
@@ -47,7 +47,7 @@ describe.concurrent('API server access, for real', () => {
     const inputs = { 'task-yaml': TASK, 'cluster-name': 'rt-auth-3', 'api-server-endpoint': s.auth, 'retry-delay-seconds': '0' }
     const m = await main(run, inputs)
     expect(m.code).toBe(1)
-    expect(m.outputs.status).toBe('LAUNCH_FAILED')
+    expect(m.outputs.status, shown(m)).toBe('LAUNCH_FAILED')
     expect(errorText(m)).toMatch(/SkyPilot said: HTTPError: 401 Client Error/)
     expect(errorText(m)).toMatch(/credentials/)
     expect(run.calls().filter((c) => c.startsWith('launch '))).toHaveLength(1)
@@ -62,7 +62,7 @@ describe.concurrent('API server access, for real', () => {
     const inputs = { 'task-yaml': TASK, 'cluster-name': 'rt-auth-4', 'api-server-endpoint': s.auth, 'service-account-token': s.token, 'retry-delay-seconds': '0' }
     const m = await main(run, inputs)
     expect(m.stdout).toContain('signed in as real-tier')
-    expect(m.outputs.status).toBe('LAUNCH_FAILED')
+    expect(m.outputs.status, shown(m)).toBe('LAUNCH_FAILED')
     expect(errorText(m)).toContain('NoCloudAccessError')
     const p = await post(run, inputs, m)
     expect(p.code).toBe(0)

@@ -165,7 +165,7 @@ describe('small commands', () => {
     expect(a.jobsCancelByNameArgs('gha-1-1-train')).toEqual(['jobs', 'cancel', '-y', '-n', 'gha-1-1-train'])
     expect(a.cancelArgs('c1', '7')).toEqual(['cancel', '-y', 'c1', '7'])
     expect(a.apiCancelArgs('1a2b3c4d')).toEqual(['api', 'cancel', '1a2b3c4d'])
-    expect(a.apiStatusArgs()).toEqual(['api', 'status', '-o', 'json'])
+    expect(a.apiStatusArgs()).toEqual(['api', 'status', '-v', '-o', 'json'])
   })
 })
 

@@ -48,3 +48,8 @@ export function main(run: RealRun, inputs: Record<string, string>, opts: StepOpt
 export function post(run: RealRun, inputs: Record<string, string>, main: StepResult): Promise<StepResult> {
   return runPost({ timeoutMs: SLOW, inputs, env: run.env, runnerTemp: main.runnerTemp, state: main.state })
 }
+
+/** The end of what a step printed, for an assertion's message: a failing real scenario shows why. */
+export function shown(r: StepResult): string {
+  return `\n--- step output (end) ---\n${r.stdout.slice(-4000)}${r.stderr ? `\n--- stderr ---\n${r.stderr.slice(-2000)}` : ''}`
+}

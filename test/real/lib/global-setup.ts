@@ -34,5 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await stopAll()
     throw error
   }
-  return stopAll
+  // While developing, REAL_TIER_KEEP_SERVERS=1 leaves them up: the next run finds them running with
+  // the same options and takes them over in a second (real-sky's `server start` is idempotent).
+  return process.env.REAL_TIER_KEEP_SERVERS ? async () => undefined : stopAll
 }

@@ -58,7 +58,7 @@ export async function leftovers(endpoint: string, env: NodeJS.ProcessEnv = {}): 
   const [status, jobs, requests] = await Promise.all([
     sky(['status', '-o', 'json'], endpoint, { env }),
     sky(['jobs', 'queue', '-a', '-o', 'json'], endpoint, { env }),
-    sky(['api', 'status', '-o', 'json'], endpoint, { env })
+    sky(['api', 'status', '-v', '-o', 'json'], endpoint, { env })
   ])
   const json = (r: { code: number | null; stdout: string; stderr: string }, what: string): unknown[] => {
     // No jobs controller at all (a server without consolidation mode): no managed job is running.
