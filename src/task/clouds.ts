@@ -1,28 +1,35 @@
-// Which clouds a task names, and which SkyPilot pip extras those clouds need.
+// Which clouds (and storage providers) a task names, and which SkyPilot pip extras they need.
 
 /**
- * Clouds that have a pip extra of their own in SkyPilot
- * (sky/setup_files/dependencies.py `cloud_dependencies`). `ssh` and
- * `coreweave` have their own extras too (they pull the Kubernetes client).
+ * SkyPilot's cloud registry (sky/clouds/, CLOUD_REGISTRY): every cloud a task can name in
+ * `cloud:` or `infra:`. Each has a pip extra of the same name in
+ * sky/setup_files/dependencies.py `cloud_dependencies` (some of them empty, which is harmless).
  */
-const EXTRAS = new Set([
-  'aws', 'azure', 'cloudflare', 'coreweave', 'cudo', 'do', 'fluidstack', 'gcp', 'hyperbolic', 'ibm',
-  'kubernetes', 'lambda', 'nebius', 'oci', 'paperspace', 'primeintellect', 'runpod', 'scp', 'seeweb',
-  'shadeform', 'ssh', 'vast', 'vsphere'
-])
+const CLOUDS = [
+  'aws', 'azure', 'cudo', 'do', 'fluidstack', 'gcp', 'hyperbolic', 'ibm', 'kubernetes', 'lambda', 'mithril', 'nebius',
+  'oci', 'paperspace', 'primeintellect', 'runpod', 'scp', 'seeweb', 'shadeform', 'slurm', 'ssh', 'vast', 'verda',
+  'vsphere', 'yotta'
+]
 
-/** Clouds SkyPilot knows (the `cloud` enum of its resources schema), plus storage-only ones. */
-const KNOWN_CLOUDS = new Set([
-  'aws', 'azure', 'gcp', 'ibm', 'lambda', 'scp', 'oci', 'kubernetes', 'runpod', 'vast', 'vsphere', 'cudo',
-  'fluidstack', 'paperspace', 'primeintellect', 'do', 'nebius', 'ssh', 'slurm', 'hyperbolic', 'seeweb',
-  'shadeform', 'yotta', 'mithril', 'verda', 'cloudflare', 'coreweave'
-])
+/** Providers that only hold storage (no cloud of their own), with their extra. */
+const STORAGE_PROVIDERS: Record<string, string> = {
+  cloudflare: 'cloudflare',
+  coreweave: 'coreweave',
+  vastdata: 'vastdata',
+  huggingface: 'huggingface'
+}
 
-/** Spellings SkyPilot accepts for a cloud, mapped to its canonical lower-case name. */
-const CLOUD_ALIASES: Record<string, string> = { k8s: 'kubernetes' }
+/** Extra of each cloud or storage provider. */
+const EXTRAS: Record<string, string> = {
+  ...Object.fromEntries(CLOUDS.map((c) => [c, c])),
+  ...STORAGE_PROVIDERS
+}
 
-/** Storage `store:` values mapped to the cloud whose extra handles them. */
-const STORE_CLOUDS: Record<string, string> = {
+/** The cloud registry's aliases (CLOUD_REGISTRY._aliases), mapped to the canonical name. */
+const CLOUD_ALIASES: Record<string, string> = { k8s: 'kubernetes', digitalocean: 'do' }
+
+/** Storage `store:` values (sky/data/storage.py StoreType) mapped to the cloud or provider whose extra handles them. */
+const STORE_PROVIDERS: Record<string, string> = {
   s3: 'aws',
   gcs: 'gcp',
   azure: 'azure',
@@ -30,15 +37,17 @@ const STORE_CLOUDS: Record<string, string> = {
   ibm: 'ibm',
   oci: 'oci',
   nebius: 'nebius',
-  coreweave: 'coreweave'
+  coreweave: 'coreweave',
+  vastdata: 'vastdata',
+  hf: 'huggingface'
 }
 
-/** Canonical lower-case name of a cloud SkyPilot knows, or undefined. */
+/** Canonical lower-case name of a cloud or storage provider SkyPilot knows, or undefined. */
 export function canonicalCloud(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.trim() === '') return undefined
   const lower = value.trim().toLowerCase()
   const name = CLOUD_ALIASES[lower] ?? lower
-  return KNOWN_CLOUDS.has(name) ? name : undefined
+  return Object.hasOwn(EXTRAS, name) ? name : undefined
 }
 
 /** The cloud named by an `infra:` value (`aws/us-east-1`, `k8s/ctx`), none for `*`. */
@@ -49,18 +58,19 @@ export function cloudOfInfra(value: unknown): string | undefined {
   return canonicalCloud(first)
 }
 
-/** The cloud behind a storage `store:` value (`s3` → `aws`), if it has one. */
+/** The cloud or provider behind a storage `store:` value (`s3` → `aws`), if it has one. */
 export function cloudOfStore(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined
-  return STORE_CLOUDS[value.trim().toLowerCase()]
+  return STORE_PROVIDERS[value.trim().toLowerCase()]
 }
 
-/** SkyPilot pip extras for the given clouds: sorted, deduplicated, unknown clouds dropped. */
+/** SkyPilot pip extras for the given clouds and providers: sorted, deduplicated, unknown names dropped. */
 export function extrasForClouds(clouds: string[]): string[] {
   const extras = new Set<string>()
   for (const cloud of clouds) {
     const name = canonicalCloud(cloud)
-    if (name !== undefined && EXTRAS.has(name)) extras.add(name)
+    const extra = name === undefined ? undefined : EXTRAS[name]
+    if (extra !== undefined) extras.add(extra)
   }
   return [...extras].sort()
 }

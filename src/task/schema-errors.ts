@@ -4,12 +4,13 @@
 import type { ErrorObject } from 'ajv'
 import { closestMatch } from './similar.js'
 import type { Path, Position, Problem } from './parse.js'
-import { withLine } from './parse.js'
+import { PyOpaque, withLine } from './parse.js'
+import { pyStr } from './python.js'
 
 export interface SchemaContext {
   /** Path of the validated object inside the task document (e.g. ['resources']). */
   base: Path
-  /** Where to find positions in the task document. */
+  /** Where to find positions, by the path of what was validated (not rewritten). */
   locate(path: Path, key?: boolean): Position | undefined
   /** The validated data, to show offending values and list known keys. */
   data: unknown
@@ -47,6 +48,7 @@ function valueAt(data: unknown, path: Path): unknown {
 }
 
 function describe(value: unknown): string {
+  if (value instanceof PyOpaque) return value.describe()
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'a list'
   if (typeof value === 'object') return 'a map'
@@ -74,6 +76,9 @@ function typeWords(types: string[]): string {
 
 function typeHint(types: string[], value: unknown): string {
   const flat = types.flatMap((t) => t.split(','))
+  if (flat.includes('string') && value instanceof PyOpaque && value.py.type !== 'set' && value.py.type !== 'tuple') {
+    return ` Quote it to make it text: '${pyStr(value.py)}'.`
+  }
   if (flat.includes('string') && (typeof value === 'number' || typeof value === 'boolean')) {
     return ` Quote it to make it text: '${String(value)}'.`
   }
@@ -143,8 +148,7 @@ export function schemaProblems(errors: readonly ErrorObject[] | null | undefined
     switch (error.keyword) {
       case 'additionalProperties': {
         const key = String(error.params.additionalProperty)
-        const keyPath = [...shownPath, key]
-        const at = ctx.locate(keyPath, true)
+        const at = ctx.locate([...full, key], true)
         const parentSchema = error.parentSchema as Record<string, unknown> | undefined
         if (parentSchema && 'patternProperties' in parentSchema && where.endsWith('envs')) {
           problem = withLine(`${where}.${key}: env names must match ${ENV_NAME}`, at)
@@ -163,7 +167,7 @@ export function schemaProblems(errors: readonly ErrorObject[] | null | undefined
         const expected = types ?? [String(error.params.type)]
         problem = withLine(
           `${where || 'The task'}: must be ${typeWords(expected)}, got ${describe(value)}`,
-          ctx.locate(shownPath)
+          ctx.locate(full)
         )
         problem.message += '.' + typeHint(expected, value)
         break
@@ -173,7 +177,7 @@ export function schemaProblems(errors: readonly ErrorObject[] | null | undefined
         const allowed = (error.params.allowedValues as unknown[]).map(String)
         const guess = typeof value === 'string' ? closestMatch(value.toLowerCase(), allowed) : undefined
         const shown = typeof value === 'string' ? `'${value}'` : describe(value)
-        problem = withLine(`${where}: ${shown} is not allowed`, ctx.locate(shownPath))
+        problem = withLine(`${where}: ${shown} is not allowed`, ctx.locate(full))
         problem.message +=
           (guess ? `. Did you mean '${guess}'?` : '.') +
           ` Use one of: ${allowed.join(', ')}${error.keyword === 'case_insensitive_enum' ? ' (any case)' : ''}.`
@@ -182,31 +186,31 @@ export function schemaProblems(errors: readonly ErrorObject[] | null | undefined
       case 'pattern': {
         const last = shownPath[shownPath.length - 1]
         if (last === 'infra') {
-          problem = withLine(`${where}: '${String(value)}' is not a valid infra`, ctx.locate(shownPath))
+          problem = withLine(`${where}: '${String(value)}' is not a valid infra`, ctx.locate(full))
           problem.message +=
             '. Write cloud[/region[/zone]] with a cloud SkyPilot knows (aws/us-east-1, gcp, azure, ...), ' +
             'k8s[/context], kubernetes[/context], or * for any.'
         } else {
-          problem = withLine(`${where}: '${String(value)}' does not match ${String(error.params.pattern)}`, ctx.locate(shownPath))
+          problem = withLine(`${where}: '${String(value)}' does not match ${String(error.params.pattern)}`, ctx.locate(full))
           problem.message += '. Change the value to that form.'
         }
         break
       }
       case 'required': {
         const missing = String(error.params.missingProperty)
-        problem = withLine(`${where || 'The task'}: the key '${missing}' is required here`, ctx.locate(shownPath))
+        problem = withLine(`${where || 'The task'}: the key '${missing}' is required here`, ctx.locate(full))
         problem.message += `. Add '${missing}: ...'.`
         break
       }
       case 'not': {
-        problem = withLine(`${where}: uses a form that is not allowed here`, ctx.locate(shownPath))
+        problem = withLine(`${where}: uses a form that is not allowed here`, ctx.locate(full))
         problem.message += where.endsWith('custom_metadata')
           ? ". Remove 'name' and 'namespace': SkyPilot sets them."
           : '. Check the SkyPilot task YAML reference for this key.'
         break
       }
       case 'oneOf': {
-        problem = withLine(`${where}: matches more than one accepted form`, ctx.locate(shownPath))
+        problem = withLine(`${where}: matches more than one accepted form`, ctx.locate(full))
         problem.message += '. Make it unambiguous (see the SkyPilot task YAML reference).'
         break
       }
@@ -214,17 +218,17 @@ export function schemaProblems(errors: readonly ErrorObject[] | null | undefined
       case 'maximum':
       case 'exclusiveMinimum':
       case 'exclusiveMaximum': {
-        problem = withLine(`${where}: must be ${String(error.params.comparison)} ${String(error.params.limit)}, got ${describe(value)}`, ctx.locate(shownPath))
+        problem = withLine(`${where}: must be ${String(error.params.comparison)} ${String(error.params.limit)}, got ${describe(value)}`, ctx.locate(full))
         problem.message += '. Change the value.'
         break
       }
       case 'maxProperties': {
-        problem = withLine(`${where}: must have at most ${String(error.params.limit)} key(s)`, ctx.locate(shownPath))
+        problem = withLine(`${where}: must have at most ${String(error.params.limit)} key(s)`, ctx.locate(full))
         problem.message += '. Remove the extra keys.'
         break
       }
       default: {
-        problem = withLine(`${where || 'The task'}: ${error.message ?? error.keyword}`, ctx.locate(shownPath))
+        problem = withLine(`${where || 'The task'}: ${error.message ?? error.keyword}`, ctx.locate(full))
         problem.message += '. Fix this value (see the SkyPilot task YAML reference).'
       }
     }

@@ -1,18 +1,26 @@
-// Validates a SkyPilot task YAML before anything is launched, the way
-// SkyPilot itself will (sky/task.py from_yaml_config, sky/resources.py,
-// sky/data/storage.py, sky/serve/service_spec.py, sky/utils/dag_utils.py),
-// so a bad task fails in a second with a message that says what to fix.
+// Validates a SkyPilot task YAML before anything is launched, the way SkyPilot itself will
+// (sky/utils/dag_utils.py, sky/task.py from_yaml_config, sky/resources.py, sky/data/storage.py,
+// sky/serve/service_spec.py), so a bad task fails in a second with a message that says what to
+// fix. parse.ts reads the YAML as PyYAML does, dag.ts splits it into tasks, task-config.ts checks
+// each task; this module runs SkyPilot's JSON schemas and adds what depends on how the action
+// launches (mode, resource overrides).
 import {
   validateResourcesSchema,
   validateServiceSchema,
   validateStorageSchema,
-  validateTaskSchema
+  validateTaskSchema,
+  validateVolumeMountSchema
 } from './generated/validators.js'
 import type { GeneratedValidator } from './generated/validators.js'
+import type { Resources } from '../inputs.js'
 import { canonicalCloud, cloudOfInfra, cloudOfStore } from './clouds.js'
-import { parseTaskYaml, withLine } from './parse.js'
+import { splitDag, type DagKind } from './dag.js'
+import { PyOpaque, parseTaskYaml, pyAt, toJson, withLine } from './parse.js'
 import type { ParsedDocument, Path, Problem } from './parse.js'
-import { displayPath, schemaProblems } from './schema-errors.js'
+import { pyStr, type PyEntry, type PyNode } from './python.js'
+import { ALIAS_WRITTEN } from './resources.js'
+import { schemaProblems } from './schema-errors.js'
+import { checkTaskConfig, type Schemas } from './task-config.js'
 
 export { extrasForClouds } from './clouds.js'
 
@@ -23,11 +31,13 @@ export interface TaskProblem {
 }
 
 export interface TaskInfo {
-  /** Top-level `name` of the (first) task. */
+  /** Top-level `name` of the (first) task, or of the pipeline or job group. */
   name?: string
-  /** Parsed task documents (1 unless a pipeline). */
+  /** One task, a pipeline (chain) or a job group. */
+  kind: DagKind
+  /** Parsed task documents (1 unless a pipeline or job group). */
   documents: Record<string, unknown>[]
-  /** Lower-case clouds the task names anywhere, deduplicated and sorted. */
+  /** Lower-case clouds (and storage providers) the task names anywhere, deduplicated and sorted. */
   clouds: string[]
   /** resources.accelerators of the first task, as text (e.g. 'A100:1'). */
   accelerators?: string
@@ -44,42 +54,30 @@ export interface ValidateOptions {
   envs: Record<string, string>
   /** Secrets the action will pass with --secret. */
   secrets: Record<string, string>
-  /** True for managed jobs: several `---` documents form a pipeline. */
+  /** True for managed jobs: several `---` documents form a pipeline or a job group. */
   allowPipeline?: boolean
+  /** Resource overrides the action will pass as flags (--infra, --gpus, ...). */
+  resources?: Resources
 }
 
 type Json = Record<string, unknown>
 
-/** `sky/utils/dag_utils.py`: the first document is a header if it holds only these. */
-const PIPELINE_HEADER_KEYS = new Set(['name', 'execution'])
-const JOB_GROUP_HEADER_KEYS = new Set(['name', 'execution', 'primary_tasks', 'termination_delay'])
-/** `sky/task.py` _VALID_NAME_REGEX. */
+/** `sky/task.py` _VALID_NAME_REGEX: checked when a task is launched (Task.validate_name). */
 const TASK_NAME = /^[a-zA-Z0-9]+(?:[._-]{1,2}[a-zA-Z0-9]+)*$/
-/** `sky/resources.py` RESOURCE_CONFIG_ALIASES. */
-const RESOURCE_ALIASES: Record<string, string> = { gpus: 'accelerators' }
-/** Managed-secret references (`secrets:NAME`) are resolved by the API server, not passed with --secret. */
-const SECRET_REF_PREFIX = 'secrets:'
+
+/** The action's resource inputs, by the flag-like name the workflow gives them. */
+const OVERRIDE_INPUTS: [keyof Resources, string][] = [
+  ['infra', 'infra'],
+  ['gpus', 'gpus'],
+  ['cpus', 'cpus'],
+  ['memory', 'memory'],
+  ['numNodes', 'num-nodes'],
+  ['useSpot', 'use-spot'],
+  ['diskSize', 'disk-size']
+]
 
 function isMap(value: unknown): value is Json {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
-
-/** Python's str() of a YAML scalar, as SkyPilot casts env and secret values. */
-function pythonStr(value: unknown): string {
-  if (value === true) return 'True'
-  if (value === false) return 'False'
-  if (typeof value === 'string') return value
-  if (typeof value === 'number') return String(value)
-  return JSON.stringify(value)
-}
-
-/** Casts keys and non-null scalar values to text, as from_yaml_config does before validation. */
-function castStringMap(map: Json): Json {
-  const out: Json = {}
-  for (const [k, v] of Object.entries(map)) {
-    out[k] = v === null || typeof v === 'object' ? v : pythonStr(v)
-  }
-  return out
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof PyOpaque)
 }
 
 /** Drops top-level null values, as common_utils.validate_schema(skip_none=True) does. */
@@ -87,192 +85,65 @@ function skipNone(map: Json): Json {
   return Object.fromEntries(Object.entries(map).filter(([, v]) => v !== null && v !== undefined))
 }
 
-/** `$VAR` / `${VAR}` substitution in string values (task._fill_in_env_vars). */
-function fillEnvVars(value: unknown, vars: Record<string, string>): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$\{?\b([a-zA-Z_][a-zA-Z0-9_]*)\b\}?/g, (m, name: string) => vars[name] ?? m)
+/**
+ * What the validators see: a value JSON cannot hold (a date...) becomes a function, which, like
+ * a Python date under jsonschema, fails every `type` and `enum` and is ignored by the rest.
+ */
+function forAjv(value: unknown): unknown {
+  if (value instanceof PyOpaque) return () => value
+  if (Array.isArray(value)) return value.map(forAjv)
+  if (isMap(value)) {
+    const out: Json = {}
+    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: forAjv(v), enumerable: true, writable: true, configurable: true })
+    return out
   }
-  if (Array.isArray(value)) return value.map((v) => fillEnvVars(v, vars))
-  if (isMap(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillEnvVars(v, vars)]))
   return value
 }
 
-interface DocumentCheck {
-  doc: ParsedDocument
-  /** Prefix for messages when the file holds several tasks. */
-  label: string
-  problems: Problem[]
+/** `$VAR` / `${VAR}` substitution in string values (for finding clouds named through envs). */
+function fillVars(value: unknown, vars: ReadonlyMap<string, string>): unknown {
+  if (typeof value === 'string') return value.replace(/\$\{?\b([a-zA-Z_][a-zA-Z0-9_]*)\b\}?/g, (m, name: string) => vars.get(name) ?? m)
+  if (Array.isArray(value)) return value.map((v) => fillVars(v, vars))
+  if (isMap(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillVars(v, vars)]))
+  return value
 }
 
-function check(
-  c: DocumentCheck,
-  validator: GeneratedValidator,
-  data: unknown,
-  base: Path,
-  rewrite?: (path: Path) => Path
-): boolean {
-  if (validator(data)) return true
-  for (const p of schemaProblems(validator.errors, { base, data, locate: c.doc.locate, ...(rewrite ? { rewrite } : {}) })) {
-    c.problems.push({ ...p, message: c.label + p.message })
-  }
-  return false
-}
-
-function add(c: DocumentCheck, message: string, path: Path, key = false): void {
-  const p = withLine(c.label + message, c.doc.locate(path, key))
-  c.problems.push(p)
-}
-
-/** Applies the `gpus` alias; returns the config SkyPilot validates and a path mapper back to the YAML. */
-function applyResourceAliases(c: DocumentCheck, config: Json, path: Path): { config: Json; aliased: Set<string> } {
-  const out: Json = { ...config }
-  const aliased = new Set<string>()
-  for (const [alias, canonical] of Object.entries(RESOURCE_ALIASES)) {
-    if (!(alias in out)) continue
-    if (canonical in out) {
-      add(c, `${displayPath(path)}: both '${alias}' and '${canonical}' are set. Keep only one of them`, [...path, alias], true)
+function schemasFor(doc: ParsedDocument, label: string, problems: Problem[]): Schemas {
+  const run = (validator: GeneratedValidator, py: PyNode, base: Path): boolean => {
+    const json = toJson(py)
+    const data = isMap(json) ? skipNone(json) : json
+    if (validator(forAjv(data))) return true
+    const rel = (path: Path): Path => path.slice(base.length)
+    const locate = (path: Path, key?: boolean) => {
+      const found = pyAt(py, rel(path))
+      return doc.at(key && found.node ? found.key : (found.node?.offset !== undefined ? found.node : found.key ?? found.last))
     }
-    out[canonical] = out[alias]
-    delete out[alias]
-    aliased.add(canonical)
-  }
-  return { config: out, aliased }
-}
-
-function validateResources(c: DocumentCheck, resources: unknown): void {
-  if (!isMap(resources)) return // the task schema already reported the type
-  const top = applyResourceAliases(c, resources, ['resources'])
-  const config = top.config
-  const rewrites = new Map<string, Set<string>>([['', top.aliased]])
-  for (const group of ['any_of', 'ordered'] as const) {
-    const list = config[group]
-    if (!Array.isArray(list)) continue
-    config[group] = list.map((item, i) => {
-      if (!isMap(item)) return item
-      const r = applyResourceAliases(c, item, ['resources', group, i])
-      rewrites.set(`${group}/${i}`, r.aliased)
-      return r.config
-    })
-  }
-  if ('hooks' in config) {
-    add(c, "Lifecycle hooks live under the top-level 'config.hooks', not 'resources.hooks'. Move the list there", ['resources', 'hooks'], true)
-    delete config.hooks
-  }
-  const rewrite = (path: Path): Path => {
-    // resources.accelerators → resources.gpus when the user wrote gpus.
-    const rel = path.slice(1)
-    const scope = typeof rel[1] === 'number' ? `${String(rel[0])}/${rel[1]}` : ''
-    const at = scope === '' ? 0 : 2
-    const aliased = rewrites.get(scope)
-    if (aliased && typeof rel[at] === 'string' && aliased.has(rel[at] as string)) {
-      const alias = Object.entries(RESOURCE_ALIASES).find(([, canon]) => canon === rel[at])?.[0]
-      if (alias) return [path[0] as string, ...rel.slice(0, at), alias, ...rel.slice(at + 1)]
-    }
-    return path
-  }
-  check(c, validateResourcesSchema, skipNone(config), ['resources'], rewrite)
-}
-
-function validateFileMounts(c: DocumentCheck, fileMounts: unknown, vars: Record<string, string>): void {
-  if (!isMap(fileMounts)) return
-  for (const [dst, src] of Object.entries(fileMounts)) {
-    if (typeof src === 'string') continue
-    if (isMap(src)) {
-      const filled = fillEnvVars(src, vars) as Json
-      check(c, validateStorageSchema, skipNone(filled), ['file_mounts', dst])
-      continue
-    }
-    add(
-      c,
-      `file_mounts.${dst}: must be a source path or URL (text) or a storage map (name, source, store, mode), got ${
-        src === null ? 'nothing' : Array.isArray(src) ? 'a list' : typeof src
-      }. Give it a value`,
-      ['file_mounts', dst]
-    )
-  }
-}
-
-interface TaskFacts {
-  envNames: string[]
-  requiredEnvs: string[]
-  requiredSecrets: string[]
-}
-
-function validateDocument(c: DocumentCheck, raw: Json, options: ValidateOptions): TaskFacts {
-  const config: Json = { ...raw }
-  if (isMap(config.envs)) config.envs = castStringMap(config.envs)
-  if (isMap(config.secrets)) config.secrets = castStringMap(config.secrets)
-  else if (Array.isArray(config.secrets)) config.secrets = config.secrets.map((s) => (typeof s === 'object' ? s : pythonStr(s)))
-  const data = skipNone(config)
-  check(c, validateTaskSchema, data, [])
-
-  const envs = isMap(data.envs) ? data.envs : {}
-  const envNames = Object.keys(envs)
-  const requiredEnvs = envNames.filter((k) => envs[k] === null)
-  for (const name of requiredEnvs) {
-    if (name in options.envs) continue
-    add(
-      c,
-      `Required env '${name}' has no value: the task declares it as null; pass it with the 'envs' input (${name}=...)`,
-      ['envs', name],
-      true
-    )
-  }
-
-  const requiredSecrets: string[] = []
-  const secrets = data.secrets
-  if (isMap(secrets)) {
-    for (const [name, value] of Object.entries(secrets)) {
-      if (value === null && !name.startsWith(SECRET_REF_PREFIX)) requiredSecrets.push(name)
-      if (value !== null && name.startsWith(SECRET_REF_PREFIX)) {
-        add(c, `secrets.${name}: a managed secret reference (secrets: prefix) must have a null value. To give the value inline, remove the 'secrets:' prefix`, ['secrets', name], true)
+    // Messages name what the user wrote (`gpus`), not SkyPilot's canonical key.
+    const rewrite = (path: Path): Path => {
+      const out: (string | number)[] = [...base]
+      let node: PyNode | undefined = py
+      for (const segment of rel(path)) {
+        if (node?.type === 'dict') {
+          const entry: PyEntry | undefined = [...node.entries].reverse().find((e) => pyStr(e.key) === String(segment))
+          out.push((entry && ALIAS_WRITTEN.get(entry.key)) ?? segment)
+          node = entry?.value
+        } else {
+          out.push(segment)
+          node = node?.type === 'list' && typeof segment === 'number' ? node.items[segment] : undefined
+        }
       }
+      return out
     }
-  } else if (Array.isArray(secrets)) {
-    for (const item of secrets) if (typeof item === 'string' && !item.startsWith(SECRET_REF_PREFIX)) requiredSecrets.push(item)
+    for (const p of schemaProblems(validator.errors, { base, data, locate, rewrite })) problems.push({ ...p, message: label + p.message })
+    return false
   }
-  for (const name of requiredSecrets) {
-    if (name in options.secrets) continue
-    const listed = Array.isArray(secrets)
-    const path: Path = listed ? ['secrets', (secrets as unknown[]).indexOf(name)] : ['secrets', name]
-    add(
-      c,
-      `Required secret '${name}' has no value: the task ${listed ? 'lists it under secrets' : 'declares it as null'}; ` +
-        `pass it with the 'secrets' input (${name}=...)` +
-        (listed ? ` or, for a secret stored on the API server, write it as 'secrets:${name}'` : ''),
-      path,
-      !listed
-    )
+  return {
+    task: (config) => run(validateTaskSchema, config, []),
+    resources: (config, path) => run(validateResourcesSchema, config, path),
+    storage: (storage, dst) => run(validateStorageSchema, storage, ['file_mounts', dst]),
+    service: (config, path) => run(validateServiceSchema, config, path),
+    volumeMount: (mount, i) => run(validateVolumeMountSchema, mount, ['volume_mounts', i])
   }
-
-  if (typeof data.name === 'string' && !TASK_NAME.test(data.name)) {
-    add(
-      c,
-      `name: '${data.name}' is not a valid task name. Use letters and digits, separated by single or double '.', '_' or '-' ` +
-        "(e.g. 'train-bert'); it must start and end with a letter or digit",
-      ['name']
-    )
-  }
-  if (typeof data.num_nodes === 'number' && Number.isInteger(data.num_nodes) && data.num_nodes < 1) {
-    add(c, `num_nodes: must be 1 or more, got ${data.num_nodes}. Set num_nodes to a positive whole number`, ['num_nodes'])
-  }
-
-  validateResources(c, data.resources)
-  const vars: Record<string, string> = {}
-  for (const [k, v] of Object.entries(envs)) if (typeof v === 'string') vars[k] = v
-  Object.assign(vars, options.envs)
-  if (isMap(secrets)) for (const [k, v] of Object.entries(secrets)) if (typeof v === 'string') vars[k] = v
-  Object.assign(vars, options.secrets)
-  validateFileMounts(c, data.file_mounts, vars)
-
-  if (data.service !== undefined && data.pool !== undefined) {
-    add(c, "A task cannot set both 'service' and 'pool'. Keep one of them", ['pool'], true)
-  } else if (isMap(data.service)) {
-    check(c, validateServiceSchema, skipNone(fillEnvVars(data.service, vars) as Json), ['service'])
-  } else if (isMap(data.pool)) {
-    check(c, validateServiceSchema, { pool: data.pool }, [])
-  }
-  return { envNames, requiredEnvs, requiredSecrets }
 }
 
 function collectClouds(doc: Json, into: Set<string>): void {
@@ -316,70 +187,44 @@ function acceleratorsText(doc: Json | undefined): string | undefined {
   return undefined
 }
 
-/** Splits the YAML documents into tasks the way dag_utils._load_chain_dag does. */
-function taskDocuments(
-  docs: ParsedDocument[],
-  problems: Problem[]
-): { tasks: { doc: ParsedDocument; value: Json }[]; pipelineName?: string; multi: boolean } {
-  const values = docs.map((d) => d.value)
-  let start = 0
-  let pipelineName: string | undefined
-  const first = values[0]
-  if (docs.length > 1 && isMap(first)) {
-    const keys = Object.keys(first)
-    const execution = first.execution
-    const isJobGroup = execution === 'parallel' && keys.every((k) => JOB_GROUP_HEADER_KEYS.has(k)) && 'name' in first
-    const isHeader = keys.includes('name') && keys.every((k) => PIPELINE_HEADER_KEYS.has(k))
-    if (isJobGroup || isHeader) {
-      if (isHeader && !isJobGroup && execution !== undefined && execution !== 'serial') {
-        problems.push(
-          withLine(
-            `Invalid execution mode for a pipeline: '${String(execution)}'. Use 'execution: serial' (or omit it), or 'execution: parallel' for a job group`,
-            docs[0]?.locate(['execution'])
-          )
-        )
-      }
-      if (typeof first.name === 'string') pipelineName = first.name
-      start = 1
-    }
-  }
-  const tasks: { doc: ParsedDocument; value: Json }[] = []
-  for (let i = start; i < docs.length; i++) {
-    const doc = docs[i] as ParsedDocument
-    const value = doc.value
-    if (value === null) continue // PyYAML yields None for an empty document; SkyPilot skips it
-    if (!isMap(value)) {
-      problems.push(
-        withLine(
-          `The task YAML must be a map of keys (name, resources, setup, run, ...); document ${i + 1} is ${
-            Array.isArray(value) ? 'a list' : `the ${typeof value} '${String(value).slice(0, 40)}'`
-          }. Write the task as 'key: value' lines`,
-          doc.locate([])
-        )
-      )
-      continue
-    }
-    tasks.push({ doc, value })
-  }
-  const multi = docs.length - start > 1 && tasks.length > 1
-  if (tasks.length === 0 && problems.length === 0) {
-    // An empty file or a header alone still makes one (empty) task.
-    tasks.push({ doc: docs[0] ?? { value: {}, locate: () => undefined }, value: pipelineName ? { name: pipelineName } : {} })
-  }
-  return { tasks, ...(pipelineName !== undefined ? { pipelineName } : {}), multi }
+/** The resource inputs that are set, by input name. */
+function overridesGiven(resources: Resources | undefined): string[] {
+  if (!resources) return []
+  return OVERRIDE_INPUTS.filter(([key]) => resources[key] !== undefined && resources[key] !== '').map(([, input]) => input)
 }
+
+const listText = (items: string[]): string => (items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`)
 
 export function validateTask(text: string, options: ValidateOptions): { info?: TaskInfo; problems: TaskProblem[] } {
   const parsed = parseTaskYaml(text)
   const problems: Problem[] = [...parsed.problems]
   if (problems.length > 0) return { problems }
 
-  const { tasks, pipelineName, multi } = taskDocuments(parsed.documents, problems)
-  if (multi && !options.allowPipeline) {
+  const dag = splitDag(parsed)
+  problems.push(...dag.problems)
+  const several = dag.kind === 'job-group' || dag.kind === 'chain'
+  if (dag.kind === 'chain' && !options.allowPipeline) {
     problems.push({
       message:
-        `The task YAML holds ${tasks.length} tasks separated by '---' (a pipeline); only managed jobs run pipelines ` +
+        `The task YAML holds ${dag.tasks.length} tasks separated by '---' (a pipeline); only managed jobs run pipelines ` +
         "(sky jobs launch). Use mode 'managed', or keep one task per file."
+    })
+  }
+  if (dag.kind === 'job-group' && !options.allowPipeline) {
+    problems.push({
+      message:
+        "The task YAML is a job group (its first document says 'execution: parallel'), which only managed jobs run " +
+        "(sky jobs launch; sky launch refuses it). Use mode 'managed', or remove the header and keep one task."
+    })
+  }
+  const overrides = overridesGiven(options.resources)
+  if (several && overrides.length > 0) {
+    const what = dag.kind === 'job-group' ? `a job group of ${dag.tasks.length} jobs` : `a pipeline of ${dag.tasks.length} tasks`
+    problems.push({
+      message:
+        `The input${overrides.length > 1 ? 's' : ''} ${listText(overrides.map((o) => `'${o}'`))} override resources, but the task YAML is ${what}, ` +
+        'for which SkyPilot ignores resource overrides (it only prints a warning). Set the resources in each task of the file instead, ' +
+        `and remove ${overrides.length > 1 ? 'those inputs' : 'that input'}.`
     })
   }
 
@@ -387,30 +232,45 @@ export function validateTask(text: string, options: ValidateOptions): { info?: T
   const envNames = new Set<string>()
   const requiredEnvs = new Set<string>()
   const requiredSecrets = new Set<string>()
-  tasks.forEach(({ doc, value }, i) => {
-    const label = multi ? `Task ${i + 1} of the pipeline: ` : ''
-    const c: DocumentCheck = { doc, label, problems }
-    const facts = validateDocument(c, value, options)
+  dag.tasks.forEach(({ doc, py, jobName }, i) => {
+    const label = dag.kind === 'job-group' ? `Job '${jobName ?? i + 1}': ` : dag.kind === 'chain' ? `Task ${i + 1} of the pipeline: ` : ''
+    const facts = checkTaskConfig({ doc, label, problems, schemas: schemasFor(doc, label, problems) }, py, { envs: options.envs, secrets: options.secrets })
     facts.envNames.forEach((n) => envNames.add(n))
     facts.requiredEnvs.forEach((n) => requiredEnvs.add(n))
     facts.requiredSecrets.forEach((n) => requiredSecrets.add(n))
+    const value = toJson(py) as Json
+    // Checked when SkyPilot launches the task (Task.validate_name), not when it loads it.
+    const name = jobName ?? value.name
+    if (typeof name === 'string' && !TASK_NAME.test(name)) {
+      problems.push(
+        withLine(
+          `${label}name: '${name}' is not a valid task name. Use letters and digits, separated by single or double '.', '_' or '-' ` +
+            "(e.g. 'train-bert'); it must start and end with a letter or digit",
+          doc.locate(['name'])
+        )
+      )
+    }
     // Clouds hide behind envs too (`store: $DATA_BUCKET_STORE_TYPE`): fill them in as SkyPilot does.
-    const vars: Record<string, string> = {}
-    if (isMap(value) && isMap(value.envs)) for (const [k, v] of Object.entries(value.envs)) if (v !== null && v !== undefined) vars[k] = String(v)
-    collectClouds(fillEnvVars(value, { ...vars, ...options.envs }) as typeof value, clouds)
+    collectClouds(fillVars(value, facts.vars) as Json, clouds)
   })
 
-  const firstTask = tasks[0]?.value
-  const name = typeof firstTask?.name === 'string' ? firstTask.name : pipelineName
+  const firstTask = dag.tasks[0] ? (toJson(dag.tasks[0].py) as Json) : undefined
+  const name = dag.name ?? (typeof firstTask?.name === 'string' ? firstTask.name : undefined)
   const accelerators = acceleratorsText(firstTask)
   const info: TaskInfo = {
     ...(name !== undefined ? { name } : {}),
-    documents: tasks.map((t) => t.value),
+    kind: dag.kind,
+    documents: dag.tasks.map((t) => toJson(t.py) as Json),
     clouds: [...clouds].sort(),
     ...(accelerators !== undefined ? { accelerators } : {}),
     envNames: [...envNames],
     requiredEnvs: [...requiredEnvs],
     requiredSecrets: [...requiredSecrets]
   }
-  return { info, problems }
+  return { info, problems: problems.sort(byPosition) }
+}
+
+/** Problems without a line first (they concern the whole file), then in file order. */
+function byPosition(a: Problem, b: Problem): number {
+  return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)
 }
