@@ -61,7 +61,7 @@ describe.concurrent('API server access, for real', () => {
     const run = realRun()
     const inputs = { 'task-yaml': TASK, 'cluster-name': 'rt-auth-4', 'api-server-endpoint': s.auth, 'service-account-token': s.token, 'retry-delay-seconds': '0' }
     const m = await main(run, inputs)
-    expect(m.stdout).toContain('signed in as real-tier')
+    expect(m.stdout).toContain(`signed in as ${s.tokenName}`)
     expect(m.outputs.status, shown(m)).toBe('LAUNCH_FAILED')
     expect(errorText(m)).toContain('NoCloudAccessError')
     const p = await post(run, inputs, m)

@@ -27,8 +27,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       rs.startServer({ port: p.consolidation, consolidation: true }),
       rs.startServer({ port: p.auth, basicAuth: `${user}:${password}`, serviceAccounts: true })
     ])
-    const token = await rs.token(p.auth, 'real-tier')
-    const servers: Servers = { plain, consolidation, auth, authDirect: `http://127.0.0.1:${p.auth}`, authUser: user, authPassword: password, token }
+    // Unique per run: a kept server (REAL_TIER_KEEP_SERVERS) refuses a second account of one name.
+    const tokenName = `real-tier-${Date.now().toString(36)}`
+    const token = await rs.token(p.auth, tokenName)
+    const servers: Servers = { plain, consolidation, auth, authDirect: `http://127.0.0.1:${p.auth}`, authUser: user, authPassword: password, token, tokenName }
     project.provide('servers', servers)
   } catch (error) {
     await stopAll()

@@ -16,8 +16,9 @@ export interface Servers {
   authDirect: string
   authUser: string
   authPassword: string
-  /** A service-account token of the auth server. */
+  /** A service-account token of the auth server, and its account's name. */
   token: string
+  tokenName: string
 }
 
 declare module 'vitest' {
