@@ -104,7 +104,8 @@ async function batch<T>(python: string[], script: string, items: unknown[], env:
   fs.copyFileSync(script, copy)
   try {
     const [command, ...pre] = python
-    const r = await run(command!, [...pre, copy, file], { cwd: dir, env, timeoutMs: 600_000 })
+    // From the project root: real-sky makes the cwd's top-level folder (and /tmp) visible inside.
+    const r = await run(command!, [...pre, copy, file], { cwd: ROOT, env, timeoutMs: 600_000 })
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('{'))
     if (lines.length !== items.length) throw new Error(`${path.basename(script)} answered ${lines.length} of ${items.length} items (exit ${r.code}): ${r.stderr.slice(-2000)}`)
     return lines.map((l) => JSON.parse(l) as T)
