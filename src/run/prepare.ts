@@ -30,13 +30,13 @@ export interface TaskProblemGroup {
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
 const listText = (items: string[]): string => (items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`)
 
-/** "at lines 4, 9 and 12", "at line 4 and on the file as a whole". */
+/** "at lines 4, 9 and 12", "at line 4 and on the file as a whole", "as a whole". */
 function whereText(problems: TaskProblem[]): string {
   const lines = [...new Set(problems.flatMap((p) => (p.line ? [p.line] : [])))].sort((a, b) => a - b)
   const whole = problems.some((p) => !p.line)
   const at = lines.length === 0 ? '' : `at ${lines.length === 1 ? 'line' : 'lines'} ${listText(lines.map(String))}`
   if (!whole) return at
-  return at ? `${at} and on the file as a whole` : 'on the file as a whole'
+  return at ? `${at} and on the file as a whole` : 'as a whole'
 }
 
 function groupText(g: TaskProblemGroup): { head: string; items: string[] } {

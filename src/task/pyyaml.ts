@@ -148,9 +148,9 @@ function binary(text: string, node: Node): PyNode {
 function tagOf(node: Node): string {
   const tag = node.tag
   if (isScalar(node)) {
-    const plain = node.type === Scalar.PLAIN
     if (tag && tag !== '!') return tag
-    if (tag === '!' || !plain) return `${T}str`
+    // PyYAML resolves a scalar tagged with the non-specific '!' by its text even when quoted.
+    if (tag !== '!' && node.type !== Scalar.PLAIN) return `${T}str`
     return T + resolvePlain(String(node.value))
   }
   if (tag && tag !== '!') return tag

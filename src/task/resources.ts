@@ -75,10 +75,10 @@ export function parseMemory(text: string, { integer, allowPlus, allowX }: { inte
 /** The problem with a `ports` entry, as resources_utils.simplify_ports finds it, or undefined. */
 function portProblem(token: string): string | undefined {
   const bad = (p: string): boolean => !isDigits(p) || Number(p) < 1 || Number(p) > 65535
-  if (isDigits(token)) return bad(token) ? `Invalid port ${token}: use a port number between 1 and 65535` : undefined
+  if (isDigits(token)) return bad(token) ? `Invalid port ${token}. Use a port number between 1 and 65535` : undefined
   const range = token.split('-')
   if (range.length !== 2 || bad(range[0] as string) || bad(range[1] as string) || Number(range[0]) > Number(range[1])) {
-    return `Invalid port range ${token}: write it as "from-to" with from <= to (e.g. 8000-8010), each between 1 and 65535`
+    return `Invalid port range ${token}. Write it as "from-to" with from <= to (e.g. 8000-8010), each between 1 and 65535`
   }
   return undefined
 }
@@ -228,7 +228,7 @@ function parseAcceleratorSpec(text: string): { byMemory: boolean } | { problem: 
   if (split.length === 3) {
     const [, mem, count] = split as [string, string, string]
     if (!intCount(count)) return { problem: `'${text}': the count '${count}' is not a whole number. Write manufacturer:memory:count, e.g. nvidia:80GB:8` }
-    if (!ACCELERATOR_MEMORY.test(mem)) return { problem: `'${text}': with a GPU manufacturer, give the memory size too, e.g. nvidia:80GB:8` }
+    if (!ACCELERATOR_MEMORY.test(mem)) return { problem: `'${text}' names a GPU manufacturer without a memory size. Give the memory size too, e.g. nvidia:80GB:8` }
     memory = mem
   } else if (split.length === 2 && ACCELERATOR_MEMORY.test(split[0] as string)) {
     if (!intCount(split[1] as string)) return { problem: `'${text}': the count '${split[1]}' is not a whole number. Write memory:count, e.g. 80GB+:8` }

@@ -244,7 +244,7 @@ export function checkTaskConfig(t: TaskCheck, raw: Dict, overrides: TaskOverride
       }) : required
       if (missing.length > 0) {
         reportAt(
-          `volume_mounts[${i}]: volume_config lacks ${missing.map(([k]) => k).join(', ')}. volume_mounts is written by SkyPilot itself; mount volumes with the task's 'volumes:' instead`,
+          `volume_mounts[${i}]: volume_config lacks ${missing.map(([k]) => k).join(', ')}. volume_mounts is written by SkyPilot itself. Use the task's 'volumes:' to mount volumes instead`,
           ['volume_mounts', i]
         )
       }

@@ -222,7 +222,7 @@ export function validateTask(text: string, options: ValidateOptions): { info?: T
     const what = dag.kind === 'job-group' ? `a job group of ${dag.tasks.length} jobs` : `a pipeline of ${dag.tasks.length} tasks`
     problems.push({
       message:
-        `The input${overrides.length > 1 ? 's' : ''} ${listText(overrides.map((o) => `'${o}'`))} override resources, but the task YAML is ${what}, ` +
+        `The input${overrides.length > 1 ? 's' : ''} ${listText(overrides.map((o) => `'${o}'`))} override${overrides.length > 1 ? '' : 's'} resources, but the task YAML is ${what}, ` +
         'for which SkyPilot ignores resource overrides (it only prints a warning). Set the resources in each task of the file instead, ' +
         `and remove ${overrides.length > 1 ? 'those inputs' : 'that input'}.`
     })
