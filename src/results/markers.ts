@@ -137,6 +137,20 @@ export class MarkerReader {
     if (last + 1 < buf.length) this.keep(buf.subarray(Math.max(start, last + 1)))
   }
 
+  /**
+   * Forgets every value (and gives their room back to the budget): a retried launch runs the job
+   * again, and values a failed attempt printed are not the run's.
+   */
+  reset(): void {
+    for (const size of this.sizes.values()) this.budget.take(0, size)
+    this.values.clear()
+    this.sizes.clear()
+    this.partial = []
+    this.partialBytes = 0
+    this.skipping = false
+    this.overlong = false
+  }
+
   /** The log ended: a last line without a newline still counts. */
   end(): void {
     if (this.partialBytes > 0 || this.overlong) this.finishPartial()

@@ -205,6 +205,16 @@ describe('size limits', () => {
     expect(readers[3]!.outputs.model_path).toBe(value)
     expect(MAX_TOTAL_BYTES).toBe(192 * 1024)
   })
+
+  it('reset() forgets a failed attempt\'s values and frees their room', () => {
+    const budget = new OutputBudget(100)
+    const reader = new MarkerReader({ declared: ['a', 'b'], budget })
+    reader.push(`skypilot-output a=${'x'.repeat(60)}\nskypilot-output b=1\n`)
+    reader.reset()
+    expect(reader.outputs).toEqual({})
+    reader.push(`skypilot-output a=${'y'.repeat(90)}\n`)
+    expect(reader.outputs).toEqual({ a: 'y'.repeat(90) })
+  })
 })
 
 it('a big log without markers is read quickly', () => {
