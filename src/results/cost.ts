@@ -106,14 +106,13 @@ function intervals(r: CostRecord): [number | null, number | null][] {
 
 /** The run's total: only when every cluster has a figure (a partial sum would be a wrong number). */
 export function totalCost(lookups: Iterable<CostLookup>): number | undefined {
-  let total = 0
-  let any = false
-  for (const l of lookups) {
-    if (!l.cost) return undefined
-    total += l.cost.usd
-    any = true
-  }
-  return any ? roundUsd(total) : undefined
+  return sumUsd([...lookups].map((l) => l.cost?.usd))
+}
+
+/** A sum of dollar figures, only when there is at least one and none is missing. */
+export function sumUsd(values: readonly (number | undefined)[]): number | undefined {
+  if (values.length === 0 || values.some((v) => v === undefined)) return undefined
+  return roundUsd(values.reduce<number>((a, v) => a + v!, 0))
 }
 
 /** To a hundredth of a cent: finer digits of an estimate mean nothing. */

@@ -5,6 +5,7 @@ import { runUrl, type RunnerContext } from '../context.js'
 import { UserError } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import { writeSummary } from '../summary.js'
+import { sumUsd } from '../results/cost.js'
 import type { ResultEntry } from '../results/entry.js'
 import { commentKey, commentOnPullRequest } from '../results/pr-comment.js'
 import { bestOf, describeRankBy, rankEntries, rankedEntries } from '../results/rank.js'
@@ -96,9 +97,7 @@ export async function runReport(inputs: Inputs, ctx: RunnerContext): Promise<voi
   const best = ranked ? bestOf(ranked) : undefined
   const results = ranked ? rankedEntries(ranked) : entries
   const failed = entries.filter((e) => e.status !== undefined && e.status !== 'SUCCEEDED')
-  const costs = entries.map((e) => e['cost-usd'])
-  // A total only when every entry has a figure: a partial sum would be a wrong number.
-  const total = costs.every((c) => c !== undefined) ? Math.round(costs.reduce((a, c) => a + c!, 0) * 10_000) / 10_000 : undefined
+  const total = sumUsd(entries.map((e) => e['cost-usd']))
   const outputs: ReportOutputs = { status: failed.length === 0 ? 'SUCCEEDED' : 'FAILED', results, best, 'cost-usd': total }
   setOutputs(outputs)
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CLOCK_SKEW_MS, clusterCosts, costCaveats, costReportArgs, fetchClusterCosts, parseCostReport, roundUsd, totalCost, type CostRecord } from '../../src/results/cost.js'
+import { CLOCK_SKEW_MS, clusterCosts, costCaveats, costReportArgs, fetchClusterCosts, parseCostReport, roundUsd, sumUsd, totalCost, type CostRecord } from '../../src/results/cost.js'
 
 // Records as the real `sky cost-report -o json` prints them: made by SkyPilot's own code (the
 // real-sky chroot: global_user_state.add_or_update_cluster for Lambda and Kubernetes clusters, a
@@ -241,6 +241,8 @@ describe('the cost of the step\'s clusters', () => {
   it('rounds to a hundredth of a cent; no clusters, no total', () => {
     expect(roundUsd(0.7502083333333334)).toBe(0.7502)
     expect(totalCost([])).toBeUndefined()
+    expect(sumUsd([0.1, 0.2])).toBe(0.3)
+    expect(sumUsd([0.1, undefined])).toBeUndefined()
   })
 })
 
