@@ -28,6 +28,15 @@ const MAX_FILE_BYTES = 4 * 1024 * 1024
 /** The outputs this mode sets; `best` and `cost-usd` are not in ActionOutputs yet. */
 type ReportOutputs = ActionOutputs & { best?: ResultEntry; 'cost-usd'?: number }
 
+/**
+ * Text from the saved files (names, values), made safe for one log line: a newline in it could
+ * start a line of its own that the runner reads as a workflow command (`::add-mask::`, ...).
+ */
+function logText(text: string | undefined, max = 100): string {
+  const flat = (text ?? '').replace(/[\p{Cc}\u2028\u2029]/gu, ' ')
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat
+}
+
 /** Files the `results-path` lines match (globs; `!` lines exclude), relative to the workspace. */
 export function matchResultFiles(patterns: readonly string[], workspace: string): { files: string[]; directories: string[] } {
   const include = patterns.filter((p) => !p.startsWith('!'))
@@ -52,7 +61,7 @@ export async function runReport(inputs: Inputs, ctx: RunnerContext): Promise<voi
 
   if (inputs.dryRun) {
     core.info(`Dry run: 'results-path' matches ${files.length} file${files.length === 1 ? '' : 's'} now; the report reads them when it runs.`)
-    for (const f of files.slice(0, 50)) core.info(`  ${shown(f)}`)
+    for (const f of files.slice(0, 50)) core.info(`  ${logText(shown(f), 200)}`)
     setOutputs({ status: 'DRY_RUN' })
     await writeSummary(
       [
@@ -116,7 +125,7 @@ export async function runReport(inputs: Inputs, ctx: RunnerContext): Promise<voi
 
   core.info(`Read ${entries.length} result${entries.length === 1 ? '' : 's'} from ${files.length} file${files.length === 1 ? '' : 's'}.`)
   if (inputs.rankBy) {
-    if (best) core.info(`Best by ${describeRankBy(inputs.rankBy)}: ${best.name} (${best.outputs?.[inputs.rankBy.name]}).`)
+    if (best) core.info(`Best by ${describeRankBy(inputs.rankBy)}: ${logText(best.name)} (${logText(best.outputs?.[inputs.rankBy.name])}).`)
     else core.warning(`'rank-by: ${inputs.rankBy.name}': no result has a number for it from a task that succeeded, so there is no 'best'. Check that the jobs print 'skypilot-output ${inputs.rankBy.name}=<number>' and declare it in 'job-outputs'.`)
   }
   if (inputs.commentOnPr) {

@@ -143,6 +143,13 @@ describe('mode: report', () => {
     expect(log).toContain('Best by val_loss (lowest first): lr0.01-bs32 (0.41).')
   })
 
+  it('a name or value from a file cannot start a line of its own in the log (no workflow command)', async () => {
+    write('r/a.json', { name: 'a\n::add-mask::x\r::error::boom', outputs: { m: ' 1' } })
+    await report({ 'results-path': 'r/*.json', 'rank-by': 'm' })
+    expect(log).toContain('Best by m (lowest first): a ::add-mask::x ::error::boom ( 1).')
+    expect(log).not.toMatch(/^::(add-mask|error)::/m)
+  })
+
   it('without rank-by: a results table, no best', async () => {
     write('r/a.json', { val_loss: '1' })
     const { outputs: out, summary } = await report({ 'results-path': 'r/*.json' })
