@@ -181,7 +181,7 @@ export class MarkerReader {
     const before = this.partialBytes
     if (before + piece.length > MAX_LINE_BYTES) {
       // Keep only the head, to name the output in the refusal.
-      const head = Buffer.concat([...this.partial, piece]).subarray(0, HEAD_BYTES + NAME_SPACE)
+      const head = Buffer.concat([...this.partial, piece.subarray(0, HEAD_BYTES + NAME_SPACE)]).subarray(0, HEAD_BYTES + NAME_SPACE)
       this.partial = [Buffer.from(head)]
       this.partialBytes = head.length
       if (head.indexOf(WORD_BYTES) < 0) this.skip()
