@@ -59,8 +59,8 @@ export function runCaptured(command: string, args: string[], options: RunOptions
 export interface StreamOptions {
   env?: NodeJS.ProcessEnv
   cwd?: string
-  /** Sees every chunk of sky's output (stdout and stderr), as it comes: scanners keep what they need. */
-  onChunk?: (chunk: Buffer) => void
+  /** Sees every chunk of sky's output as it comes, and from which stream: scanners keep what they need. */
+  onChunk?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void
   /** Prefix each line (fan-out logs); slower, so only when asked. */
   linePrefix?: string
   out?: NodeJS.WritableStream
@@ -128,7 +128,7 @@ function loadGc(): typeof gc {
  */
 export function runStreaming(command: string, args: string[], options: StreamOptions = {}): Streaming {
   const out = options.out ?? process.stdout
-  const watch = (chunk: Buffer): void => options.onChunk?.(chunk)
+  const onChunk = options.onChunk
   let stderrTail = Buffer.alloc(0)
   const keepStderr = (chunk: Buffer): void => {
     stderrTail = Buffer.concat([stderrTail, chunk])
@@ -151,6 +151,8 @@ export function runStreaming(command: string, args: string[], options: StreamOpt
     new Promise((resolve) => {
       if (!stream) return resolve()
       if (isStderr) stream.on('data', keepStderr)
+      const name = isStderr ? 'stderr' : 'stdout'
+      const watch = (chunk: Buffer): void => onChunk?.(chunk, name)
       if (options.linePrefix) {
         const prefix = options.linePrefix
         let partial = ''

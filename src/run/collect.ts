@@ -10,7 +10,10 @@ import { saveJson, State } from '../state.js'
 import { renderCommand } from '../plan.js'
 import { renderSummary, writeSummary, type TaskResult } from '../summary.js'
 import type { Cancellation } from './cancel.js'
+import { stepResults } from '../results/step-results.js'
 import { connect } from './connect.js'
+import { secretValues, StepOutputs } from './job-outputs.js'
+import { publish } from './publish.js'
 import { dashboardUrl, setOutputs } from './outputs.js'
 
 /**
@@ -18,7 +21,7 @@ import { dashboardUrl, setOutputs } from './outputs.js'
  * into the step's result, or reports it still RUNNING (the step succeeds, so a scheduled workflow
  * can come back). A cluster job's cluster is torn down by the post step once the job is final.
  */
-export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: Cancellation, setSky: (sky: Sky) => void, options: { onChunk?: (chunk: Buffer) => void } = {}): Promise<void> {
+export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: Cancellation, setSky: (sky: Sky) => void): Promise<void> {
   const started = Date.now()
   const jobId = inputs.jobId!
   const cluster = inputs.clusterName
@@ -40,6 +43,8 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
   const { sky, install, server } = await connect(inputs, ctx)
   setSky(sky)
 
+  // Job outputs are read from the whole log: a finished job's values are all there.
+  const reader = new StepOutputs(inputs.jobOutputs, secretValues(inputs)).reader(what)
   let exitCode: number | null = null
   let timedOut = false
   let streamError: string | undefined
@@ -49,7 +54,7 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
     // printed early in the run are read from it.
     const argv = cluster ? args.logsArgs(cluster, jobId) : args.jobsLogsArgs(jobId)
     core.startGroup(`sky ${argv.join(' ')}`)
-    const stream = sky.stream(argv, { onChunk: options.onChunk })
+    const stream = sky.stream(argv, { onChunk: (chunk, from) => from === 'stdout' && reader?.push(chunk) })
     const tracked = cancellation.track(stream)
     const timer = setTimeout(() => {
       timedOut = true
@@ -121,10 +126,12 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
   message ??= status === 'RUNNING'
     ? `${what} is still running${timedOut ? ` after ${inputs.waitMinutes} minutes` : ''}; collect it again later.`
     : describeOutcome(outcomeOf(exitCode), exitCode, what)
-  const result: TaskResult = { name: what, cluster, jobId, status, exitCode, attempts: 1, durationMs: Date.now() - started, recoveryCount, message }
+  reader?.end()
+  const result: TaskResult = { name: what, cluster, jobId, status, exitCode, attempts: 1, durationMs: Date.now() - started, recoveryCount, message, ...(reader ? { outputs: reader.outputs } : {}) }
+  const step = stepResults({ results: [result], fanout: false, declared: inputs.jobOutputs })
   const dashboard = server ? dashboardUrl(server.url, cluster ? 'cluster' : 'managed', result) : undefined
-  setOutputs({ 'cluster-name': cluster, 'job-id': jobId, status, 'exit-code': exitCode, 'skypilot-version': install.version, 'dashboard-url': dashboard, 'recovery-count': recoveryCount })
-  await writeSummary(renderSummary({ title: `SkyPilot collect: ${status}`, task: what, results: [result], version: install.version, serverUrl: server?.url, dashboardUrl: dashboard, runUrl: runUrl(ctx) }))
+  setOutputs({ 'cluster-name': cluster, 'job-id': jobId, status, 'exit-code': exitCode, 'skypilot-version': install.version, 'dashboard-url': dashboard, 'recovery-count': recoveryCount, 'job-outputs': step.jobOutputs }, step.jobOutputs)
+  await publish(renderSummary({ title: `SkyPilot collect: ${status}`, task: what, results: [result], version: install.version, serverUrl: server?.url, dashboardUrl: dashboard, runUrl: runUrl(ctx), notes: [step.markdown] }), inputs, ctx)
   core.info(message)
   if (status === 'RUNNING') return
   if (status !== 'SUCCEEDED') core.setFailed(message)

@@ -37,8 +37,10 @@ export interface LaunchOptions {
   groupTitle?: string
   onJobId?: (id: string) => void
   onRequestId?: (id: string) => void
-  /** Every chunk of the job's log as it is relayed (job outputs are read from it). */
+  /** Every chunk of sky's stdout (the job's log) as it is relayed: job outputs are read from it. */
   onChunk?: (chunk: Buffer) => void
+  /** A new launch of the job begins (attempt n > 1 runs it again: what the last one printed is void). */
+  onRelaunch?: () => void
   /** Stops a fan-out sibling: resolves the wait early. */
   stopSignal?: AbortSignal
   what: string
@@ -77,6 +79,7 @@ export async function launchWithRetries(sky: Sky, task: PlannedTask, o: LaunchOp
   let requestId: string | undefined
   for (;;) {
     attempts++
+    if (attempts > 1) o.onRelaunch?.()
     const a = await attempt(sky, task, o, attempts, kind)
     requestId = a.scanner.requestId ?? requestId
     if (stopped()) {
@@ -146,9 +149,9 @@ async function attempt(sky: Sky, task: PlannedTask, o: LaunchOptions, n: number,
     cwd: task.cwd,
     extraEnv: o.secretEnv,
     linePrefix: o.linePrefix,
-    onChunk: (chunk) => {
+    onChunk: (chunk, from) => {
       scanner.push(chunk)
-      o.onChunk?.(chunk)
+      if (from === 'stdout') o.onChunk?.(chunk)
       if (scanner.jobId && scanner.jobId !== jobIdSeen) {
         jobIdSeen = scanner.jobId
         o.onJobId?.(scanner.jobId)
@@ -267,9 +270,9 @@ async function reattach(sky: Sky, o: LaunchOptions, argv: string[], kind: 'clust
   const scanner = new OutputScanner(kind)
   const stream = sky.stream(argv, {
     linePrefix: o.linePrefix,
-    onChunk: (chunk) => {
+    onChunk: (chunk, from) => {
       scanner.push(chunk)
-      o.onChunk?.(chunk)
+      if (from === 'stdout') o.onChunk?.(chunk)
     }
   })
   const tracked = o.cancellation.track(stream)

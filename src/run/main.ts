@@ -6,16 +6,20 @@ import { readRunnerContext, runUrl, type RunnerContext } from '../context.js'
 import { UserError, errorMessage } from '../errors.js'
 import { loadInputs, type Inputs } from '../inputs.js'
 import { ensureSky, which, type SkyInstall } from '../install/install.js'
-import { buildPlan, describePlan, resolveExtras, resolveVersion, type Plan, type PlannedTask } from '../plan.js'
+import { buildPlan, describePlan, resolveExtras, resolveVersion, type Plan } from '../plan.js'
 import { Sky } from '../sky/client.js'
 import { saveJson, State } from '../state.js'
 import { renderSummary, writeSummary, type TaskResult } from '../summary.js'
 import { Cancellation } from './cancel.js'
 import { collect } from './collect.js'
 import { runDown } from './down.js'
-import { launchWithRetries, type LaunchResult } from './launch.js'
-import type { LaunchFailure } from '../sky/exit-codes.js'
 import { FINAL_STATUSES } from '../sky/parse.js'
+import { fetchClusterCosts } from '../results/cost.js'
+import { stepResults } from '../results/step-results.js'
+import { secretValues, StepOutputs } from './job-outputs.js'
+import { publish } from './publish.js'
+import { runReport } from './report.js'
+import { runFanout, runOne } from './tasks.js'
 import { dashboardUrl, setOutputs } from './outputs.js'
 import { prepareTasks } from './prepare.js'
 
@@ -40,6 +44,10 @@ export async function runMain(): Promise<void> {
     }
     if (inputs.mode === 'collect') {
       await collect(inputs, ctx, cancellation, (s) => (sky = s))
+      return
+    }
+    if (inputs.mode === 'report') {
+      await runReport(inputs, ctx)
       return
     }
     const prepared = await prepareTasks(inputs, ctx)
@@ -90,7 +98,9 @@ export async function runMain(): Promise<void> {
     saveJson(State.clusters, [...plan.teardown, ...untilSubmitted])
     saveJson(State.keep, untilSubmitted.length > 0 ? [] : plan.keep.map((k) => k.cluster))
 
-    const results = inputs.tasks ? await runFanout(sky, plan, inputs, cancellation) : [await runOne(sky, plan, inputs, cancellation)]
+    const started = Date.now()
+    const outputs = new StepOutputs(inputs.jobOutputs, secretValues(inputs))
+    const results = inputs.tasks ? await runFanout(sky, plan, inputs, cancellation, outputs) : [await runOne(sky, plan, inputs, cancellation, outputs)]
     // A server that turned the launch away created nothing: no teardown to run, and to fail.
     const refused = new Set(results.filter((r) => r.refused).map((r) => r.cluster))
     if (plan.detach && results.every((r) => r.status === 'SUBMITTED')) saveJson(State.clusters, plan.teardown)
@@ -100,6 +110,7 @@ export async function runMain(): Promise<void> {
     const managedOpen = plan.mode === 'managed' && !plan.detach && results.some((r) => !FINAL_STATUSES.has(r.status))
     if (!cancellation.cancelled && !managedOpen) core.saveState(State.finished, 'true')
     await cancellation.settled()
+    if (plan.mode === 'launch' && !plan.detach && !cancellation.cancelled) await addCosts(sky, results, started)
     await report(inputs, plan, ctx, results, install, server, cancellation)
   } catch (error) {
     await cancellation.settled()
@@ -110,123 +121,23 @@ export async function runMain(): Promise<void> {
 }
 
 /**
- * `sky exec` on a missing or stopped cluster fails before any job, as a capacity error would. Say
- * what is wrong in the action's terms: from SkyPilot's own error when it named one, else (only
- * then: each sky call costs seconds) from one `sky status`.
+ * What the run's clusters cost, as SkyPilot estimates it: one `sky cost-report` for all of them,
+ * asked before the post step tears them down, only for clusters this step launched a job on.
  */
-async function whyExecFailed(sky: Sky, cluster: string, viaServer: boolean, failure: LaunchFailure): Promise<string | undefined> {
-  const missing = `Cluster '${cluster}' does not exist, so 'mode: exec' has nothing to run on. Launch it first in a step with 'mode: launch' and 'down: false', and pass its 'cluster-name' output here${viaServer ? '' : "; without a remote API server, only clusters launched earlier in this same job are visible"}.`
-  const notUp = (status: string): string => `Cluster '${cluster}' is ${status}, not UP: 'mode: exec' needs a running cluster. Start it (sky start ${cluster}) or launch it again with 'mode: launch'.`
-  if (failure.said?.startsWith('ClusterDoesNotExist')) return missing
-  if (failure.said?.startsWith('ClusterNotUpError')) return `${notUp(/status: ([A-Z]+)/.exec(failure.said)?.[1] ?? 'not up')} SkyPilot said: ${failure.said}`
-  if (failure.said) return undefined
-  let record
-  try {
-    record = (await sky.status([cluster])).find((r) => r.name === cluster)
-  } catch (error) {
-    core.warning(`Could not check whether cluster ${cluster} is up: ${errorMessage(error)}`)
-    return undefined
+async function addCosts(sky: Sky, results: TaskResult[], since: number): Promise<void> {
+  const launched = results.filter((r) => r.cluster && r.jobId)
+  if (launched.length === 0) return
+  const costs = await fetchClusterCosts(sky, launched.map((r) => r.cluster!), since)
+  for (const r of launched) {
+    const lookup = costs.get(r.cluster!)
+    if (lookup?.cost) r.costUsd = lookup.cost.usd
+    else if (lookup) core.info(`No cost figure for ${r.cluster}: ${lookup.reason}.`)
   }
-  if (!record) return missing
-  if (record.status !== 'UP') return notUp(record.status)
-  return undefined
-}
-
-function secretEnv(inputs: Inputs): Record<string, string> {
-  return { ...inputs.secrets }
-}
-
-async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancellation): Promise<TaskResult> {
-  const task = plan.tasks[0]!
-  if (cancellation.cancelled) return skipped(task, 'CANCELLED')
-  const managedName = plan.mode === 'managed' ? task.argv[task.argv.indexOf('-n') + 1] : undefined
-  if (managedName) {
-    // Saved before the launch: a cancelled or killed run can only find its managed job by name.
-    cancellation.trackManagedJob(managedName)
-    saveJson(State.managedJobs, [{ name: managedName, since: Math.floor(Date.now() / 1000) - 300 }])
-  }
-  const kept = task.cluster !== undefined && plan.keep.some((k) => k.cluster === task.cluster) && !plan.detach
-  const result = await launchWithRetries(sky, task, {
-    retries: inputs.retries,
-    retryDelaySeconds: inputs.retryDelaySeconds,
-    retryOnJobFailure: inputs.retryOnJobFailure,
-    secretEnv: secretEnv(inputs),
-    cancellation,
-    groupTitle: `sky ${task.argv.slice(0, plan.mode === 'managed' ? 2 : 1).join(' ')} ${task.cluster ?? ''}`.trim(),
-    what: managedName ? `Managed job ${managedName}` : `Task on ${task.cluster}`,
-    managedName,
-    detached: plan.detach,
-    explainFailure: plan.mode === 'exec' ? (failure) => whyExecFailed(sky, task.cluster!, Boolean(inputs.apiServer), failure) : undefined,
-    onJobId: (id) => {
-      core.info(`Job id ${id}.`)
-      if (kept) cancellation.trackKeptJob(task.cluster!, id)
-    },
-    onRequestId: (id) => core.saveState(State.requestId, id)
-  })
-  const submitted = plan.detach && result.outcome.kind === 'succeeded'
-  return {
-    name: task.name,
-    cluster: task.cluster,
-    jobId: result.jobId,
-    status: submitted ? 'SUBMITTED' : result.status,
-    exitCode: result.exitCode,
-    attempts: result.attempts,
-    durationMs: result.durationMs,
-    recoveryCount: result.recoveryCount,
-    refused: result.refused,
-    message: submitted ? `Submitted; collect it with mode: collect, job-id: ${result.jobId ?? '?'}${task.cluster ? `, cluster-name: ${task.cluster}` : ''}.` : result.message
-  }
-}
-
-function skipped(task: PlannedTask, status: string): TaskResult {
-  return { name: task.name, cluster: task.cluster, status, exitCode: null, attempts: 0, durationMs: 0, message: 'not started' }
-}
-
-/**
- * Fan-out: every task runs its own launch, at most `max-parallel` at once. With fail-fast, the first
- * failure interrupts the others and starts no more; every cluster is torn down by the post step.
- */
-async function runFanout(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancellation): Promise<TaskResult[]> {
-  const stop = new AbortController()
-  const results: TaskResult[] = plan.tasks.map((t) => skipped(t, 'SKIPPED'))
-  const aborted: LaunchResult[] = []
-  let next = 0
-  const width = Math.max(...plan.tasks.map((t) => t.name.length))
-  core.info(`Running ${plan.tasks.length} tasks, at most ${inputs.maxParallel} at once${inputs.failFast ? ', stopping all on the first failure' : ''}.`)
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      if (cancellation.cancelled || stop.signal.aborted) return
-      const i = next++
-      if (i >= plan.tasks.length) return
-      const task = plan.tasks[i]!
-      core.info(`[${task.name}] starting on ${task.cluster}`)
-      const r = await launchWithRetries(sky, task, {
-        retries: inputs.retries,
-        retryDelaySeconds: inputs.retryDelaySeconds,
-        retryOnJobFailure: inputs.retryOnJobFailure,
-        secretEnv: secretEnv(inputs),
-        cancellation,
-        linePrefix: `[${task.name.padEnd(width)}] `,
-        stopSignal: stop.signal,
-        what: `Task ${task.name}`
-      })
-      results[i] = { name: task.name, cluster: task.cluster, jobId: r.jobId, status: r.status, exitCode: r.exitCode, attempts: r.attempts, durationMs: r.durationMs, refused: r.refused, message: r.message }
-      core.info(`[${task.name}] ${r.message}`)
-      if (r.outcome.kind === 'cancelled' && stop.signal.aborted) aborted.push(r)
-      if (r.outcome.kind !== 'succeeded' && inputs.failFast && !stop.signal.aborted) {
-        core.info(`[${task.name}] failed: fail-fast stops the other tasks.`)
-        stop.abort()
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(inputs.maxParallel, plan.tasks.length) }, worker))
-  // Interrupted siblings leave their server-side requests running: cancel them (teardown follows in post).
-  await Promise.all(aborted.filter((r) => r.requestId).map((r) => sky.apiCancel(r.requestId!, 30_000)))
-  return results
 }
 
 async function report(inputs: Inputs, plan: Plan, ctx: RunnerContext, results: TaskResult[], install: SkyInstall, server: ServerInfo | undefined, cancellation: Cancellation): Promise<void> {
   const first = results[0]
+  const step = stepResults({ results, fanout: Boolean(inputs.tasks), declared: inputs.jobOutputs, rankBy: inputs.rankBy })
   const dashboard = server && first ? dashboardUrl(server.url, plan.mode === 'managed' ? 'managed' : 'cluster', first) : undefined
   const failed = results.filter((r) => !['SUCCEEDED', 'SUBMITTED'].includes(r.status))
   const overall = inputs.tasks ? (cancellation.cancelled ? 'CANCELLED' : failed.length === 0 ? 'SUCCEEDED' : 'FAILED') : (first?.status ?? 'UNKNOWN')
@@ -238,21 +149,24 @@ async function report(inputs: Inputs, plan: Plan, ctx: RunnerContext, results: T
     'skypilot-version': install.version,
     'dashboard-url': dashboard,
     'recovery-count': first?.recoveryCount,
-    results: inputs.tasks ? results.map((r) => ({ name: r.name, 'cluster-name': r.cluster, 'job-id': r.jobId, status: r.status, 'exit-code': r.exitCode })) : undefined
+    results: step.entries,
+    'job-outputs': step.jobOutputs,
+    best: step.best,
+    'cost-usd': step.costUsd
+  }, step.jobOutputs)
+  const markdown = renderSummary({
+    title: inputs.tasks ? `SkyPilot fan-out: ${results.length - failed.length} of ${results.length} succeeded` : `SkyPilot ${plan.mode}: ${cancellation.cancelled ? 'CANCELLED' : overall}`,
+    plan,
+    task: inputs.tasks ? `${results.length} tasks, max-parallel ${inputs.maxParallel}${inputs.failFast ? ', fail-fast' : ''}` : plan.tasks[0]?.label,
+    results,
+    version: install.version,
+    installSource: { path: 'found on PATH', 'tool-cache': 'tool cache', cache: 'restored from cache', installed: 'installed' }[install.source],
+    serverUrl: server?.url,
+    dashboardUrl: dashboard,
+    runUrl: runUrl(ctx),
+    notes: [step.markdown]
   })
-  await writeSummary(
-    renderSummary({
-      title: inputs.tasks ? `SkyPilot fan-out: ${results.length - failed.length} of ${results.length} succeeded` : `SkyPilot ${plan.mode}: ${cancellation.cancelled ? 'CANCELLED' : overall}`,
-      plan,
-      task: inputs.tasks ? `${results.length} tasks, max-parallel ${inputs.maxParallel}${inputs.failFast ? ', fail-fast' : ''}` : plan.tasks[0]?.label,
-      results,
-      version: install.version,
-      installSource: { path: 'found on PATH', 'tool-cache': 'tool cache', cache: 'restored from cache', installed: 'installed' }[install.source],
-      serverUrl: server?.url,
-      dashboardUrl: dashboard,
-      runUrl: runUrl(ctx)
-    })
-  )
+  await publish(markdown, inputs, ctx)
   if (cancellation.cancelled) core.setFailed(`The run was cancelled: sky was interrupted${plan.teardown.length > 0 ? '; the post step tears the cluster down and verifies it' : ''}${plan.mode === 'managed' ? '; the post step verifies that the managed job ended' : ''}. What SkyPilot answered to each cancellation is in the log above.`)
   else if (inputs.tasks && failed.length > 0) core.setFailed(`${failed.length} of ${results.length} tasks did not succeed: ${failed.map((r) => `${r.name} (${r.status})`).join(', ')}. See the summary.`)
   else if (!inputs.tasks && failed.length > 0 && first) core.setFailed(first.message ?? first.status)

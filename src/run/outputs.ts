@@ -10,13 +10,22 @@ export interface ActionOutputs {
   'dashboard-url'?: string
   'recovery-count'?: number
   results?: unknown
+  /** The job's outputs as a JSON object; `jobOutputs` below also sets each under its own name. */
+  'job-outputs'?: Record<string, string>
+  best?: unknown
+  'cost-usd'?: number
 }
 
-export function setOutputs(o: ActionOutputs): void {
+/**
+ * Sets the action's outputs, and each job output under its own name (`job-outputs` refuses names
+ * the action's own outputs take, so neither overwrites the other).
+ */
+export function setOutputs(o: ActionOutputs, jobOutputs: Record<string, string> = {}): void {
   for (const [name, value] of Object.entries(o)) {
     if (value === undefined || value === null) continue
     core.setOutput(name, typeof value === 'object' ? JSON.stringify(value) : String(value))
   }
+  for (const [name, value] of Object.entries(jobOutputs)) core.setOutput(name, value)
 }
 
 /** Where the API server's dashboard shows this run: the cluster, or the managed job. */

@@ -1,0 +1,129 @@
+import * as core from '../gh/core.js'
+import { errorMessage } from '../errors.js'
+import type { Inputs } from '../inputs.js'
+import type { Plan, PlannedTask } from '../plan.js'
+import type { Sky } from '../sky/client.js'
+import type { LaunchFailure } from '../sky/exit-codes.js'
+import { saveJson, State } from '../state.js'
+import type { TaskResult } from '../summary.js'
+import type { Cancellation } from './cancel.js'
+import type { StepOutputs } from './job-outputs.js'
+import { launchWithRetries, type LaunchOptions, type LaunchResult } from './launch.js'
+
+/**
+ * Running the plan's tasks: one (launch, exec, managed) or a fan-out of many. Each task's log is
+ * relayed, its job outputs read, its fate asked of SkyPilot; each ends as a TaskResult.
+ */
+
+/**
+ * `sky exec` on a missing or stopped cluster fails before any job, as a capacity error would. Say
+ * what is wrong in the action's terms: from SkyPilot's own error when it named one, else (only
+ * then: each sky call costs seconds) from one `sky status`.
+ */
+async function whyExecFailed(sky: Sky, cluster: string, viaServer: boolean, failure: LaunchFailure): Promise<string | undefined> {
+  const missing = `Cluster '${cluster}' does not exist, so 'mode: exec' has nothing to run on. Launch it first in a step with 'mode: launch' and 'down: false', and pass its 'cluster-name' output here${viaServer ? '' : "; without a remote API server, only clusters launched earlier in this same job are visible"}.`
+  const notUp = (status: string): string => `Cluster '${cluster}' is ${status}, not UP: 'mode: exec' needs a running cluster. Start it (sky start ${cluster}) or launch it again with 'mode: launch'.`
+  if (failure.said?.startsWith('ClusterDoesNotExist')) return missing
+  if (failure.said?.startsWith('ClusterNotUpError')) return `${notUp(/status: ([A-Z]+)/.exec(failure.said)?.[1] ?? 'not up')} SkyPilot said: ${failure.said}`
+  if (failure.said) return undefined
+  let record
+  try {
+    record = (await sky.status([cluster])).find((r) => r.name === cluster)
+  } catch (error) {
+    core.warning(`Could not check whether cluster ${cluster} is up: ${errorMessage(error)}`)
+    return undefined
+  }
+  if (!record) return missing
+  if (record.status !== 'UP') return notUp(record.status)
+  return undefined
+}
+
+/** What every task's launch shares: retries, secrets through sky's env, the cancellation. */
+function common(inputs: Inputs, cancellation: Cancellation): Pick<LaunchOptions, 'retries' | 'retryDelaySeconds' | 'retryOnJobFailure' | 'secretEnv' | 'cancellation'> {
+  return { retries: inputs.retries, retryDelaySeconds: inputs.retryDelaySeconds, retryOnJobFailure: inputs.retryOnJobFailure, secretEnv: { ...inputs.secrets }, cancellation }
+}
+
+/** A task's result from its launch, with the job outputs its log set. */
+function resultOf(task: PlannedTask, r: LaunchResult, outputs: Record<string, string> | undefined, extra: Partial<TaskResult> = {}): TaskResult {
+  return { name: task.name, cluster: task.cluster, jobId: r.jobId, status: r.status, exitCode: r.exitCode, attempts: r.attempts, durationMs: r.durationMs, recoveryCount: r.recoveryCount, refused: r.refused, message: r.message, ...(outputs ? { outputs } : {}), ...extra }
+}
+
+export async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancellation, outputs: StepOutputs): Promise<TaskResult> {
+  const task = plan.tasks[0]!
+  if (cancellation.cancelled) return skipped(task, 'CANCELLED')
+  const managedName = plan.mode === 'managed' ? task.argv[task.argv.indexOf('-n') + 1] : undefined
+  if (managedName) {
+    // Saved before the launch: a cancelled or killed run can only find its managed job by name.
+    cancellation.trackManagedJob(managedName)
+    saveJson(State.managedJobs, [{ name: managedName, since: Math.floor(Date.now() / 1000) - 300 }])
+  }
+  const kept = task.cluster !== undefined && plan.keep.some((k) => k.cluster === task.cluster) && !plan.detach
+  const reader = outputs.reader(task.name)
+  const result = await launchWithRetries(sky, task, {
+    ...common(inputs, cancellation),
+    onChunk: reader && ((chunk) => reader.push(chunk)),
+    onRelaunch: reader && (() => reader.reset()),
+    groupTitle: `sky ${task.argv.slice(0, plan.mode === 'managed' ? 2 : 1).join(' ')} ${task.cluster ?? ''}`.trim(),
+    what: managedName ? `Managed job ${managedName}` : `Task on ${task.cluster}`,
+    managedName,
+    detached: plan.detach,
+    explainFailure: plan.mode === 'exec' ? (failure) => whyExecFailed(sky, task.cluster!, Boolean(inputs.apiServer), failure) : undefined,
+    onJobId: (id) => {
+      core.info(`Job id ${id}.`)
+      if (kept) cancellation.trackKeptJob(task.cluster!, id)
+    },
+    onRequestId: (id) => core.saveState(State.requestId, id)
+  })
+  reader?.end()
+  const submitted = plan.detach && result.outcome.kind === 'succeeded'
+  if (!submitted) return resultOf(task, result, reader?.outputs)
+  return resultOf(task, result, reader?.outputs, { status: 'SUBMITTED', message: `Submitted; collect it with mode: collect, job-id: ${result.jobId ?? '?'}${task.cluster ? `, cluster-name: ${task.cluster}` : ''}.` })
+}
+
+function skipped(task: PlannedTask, status: string): TaskResult {
+  return { name: task.name, cluster: task.cluster, status, exitCode: null, attempts: 0, durationMs: 0, message: 'not started' }
+}
+
+/**
+ * Fan-out: every task runs its own launch, at most `max-parallel` at once. With fail-fast, the first
+ * failure interrupts the others and starts no more; every cluster is torn down by the post step.
+ */
+export async function runFanout(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancellation, outputs: StepOutputs): Promise<TaskResult[]> {
+  const stop = new AbortController()
+  const results: TaskResult[] = plan.tasks.map((t) => skipped(t, 'SKIPPED'))
+  const aborted: LaunchResult[] = []
+  let next = 0
+  const width = Math.max(...plan.tasks.map((t) => t.name.length))
+  core.info(`Running ${plan.tasks.length} tasks, at most ${inputs.maxParallel} at once${inputs.failFast ? ', stopping all on the first failure' : ''}.`)
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      if (cancellation.cancelled || stop.signal.aborted) return
+      const i = next++
+      if (i >= plan.tasks.length) return
+      const task = plan.tasks[i]!
+      core.info(`[${task.name}] starting on ${task.cluster}`)
+      const reader = outputs.reader(`[${task.name}]`)
+      const r = await launchWithRetries(sky, task, {
+        ...common(inputs, cancellation),
+        onChunk: reader && ((chunk) => reader.push(chunk)),
+        onRelaunch: reader && (() => reader.reset()),
+        linePrefix: `[${task.name.padEnd(width)}] `,
+        stopSignal: stop.signal,
+        what: `Task ${task.name}`
+      })
+      reader?.end()
+      results[i] = resultOf(task, r, reader?.outputs)
+      core.info(`[${task.name}] ${r.message}`)
+      if (r.outcome.kind === 'cancelled' && stop.signal.aborted) aborted.push(r)
+      if (r.outcome.kind !== 'succeeded' && inputs.failFast && !stop.signal.aborted) {
+        core.info(`[${task.name}] failed: fail-fast stops the other tasks.`)
+        stop.abort()
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(inputs.maxParallel, plan.tasks.length) }, worker))
+  // Interrupted siblings leave their server-side requests running: cancel them (teardown follows in post).
+  await Promise.all(aborted.filter((r) => r.requestId).map((r) => sky.apiCancel(r.requestId!, 30_000)))
+  return results
+}
+
