@@ -1,17 +1,17 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import * as core from '../gh/core.js'
-import { runUrl, type RunnerContext } from '../context.js'
+import type { RunnerContext } from '../context.js'
 import { UserError } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import { writeSummary } from '../summary.js'
 import { sumUsd } from '../results/cost.js'
 import type { ResultEntry } from '../results/entry.js'
-import { commentKey, commentOnPullRequest } from '../results/pr-comment.js'
 import { bestOf, describeRankBy, rankEntries, rankedEntries } from '../results/rank.js'
 import { cellText, formatUsd, renderChart, renderLeaderboard, renderResultsTable } from '../results/render.js'
 import { parseSavedResults } from '../results/saved.js'
-import { setOutputs, type ActionOutputs } from './outputs.js'
+import { setOutputs } from './outputs.js'
+import { publish } from './publish.js'
 
 /**
  * `mode: report`: no SkyPilot at all. Reads the results other steps or jobs saved (`results-path`,
@@ -24,9 +24,6 @@ import { setOutputs, type ActionOutputs } from './outputs.js'
 /** Bounds on what is read: results files are small; a huge or endless match is a wrong glob. */
 const MAX_FILES = 1000
 const MAX_FILE_BYTES = 4 * 1024 * 1024
-
-/** The outputs this mode sets; `best` and `cost-usd` are not in ActionOutputs yet. */
-type ReportOutputs = ActionOutputs & { best?: ResultEntry; 'cost-usd'?: number }
 
 /**
  * Text from the saved files (names, values), made safe for one log line: a newline in it could
@@ -107,8 +104,7 @@ export async function runReport(inputs: Inputs, ctx: RunnerContext): Promise<voi
   const results = ranked ? rankedEntries(ranked) : entries
   const failed = entries.filter((e) => e.status !== undefined && e.status !== 'SUCCEEDED')
   const total = sumUsd(entries.map((e) => e['cost-usd']))
-  const outputs: ReportOutputs = { status: failed.length === 0 ? 'SUCCEEDED' : 'FAILED', results, best, 'cost-usd': total }
-  setOutputs(outputs)
+  setOutputs({ status: failed.length === 0 ? 'SUCCEEDED' : 'FAILED', results, best, 'cost-usd': total })
 
   const lines = [`### SkyPilot results: ${entries.length} from ${files.length} file${files.length === 1 ? '' : 's'}`, '']
   if (inputs.rankBy && ranked) {
@@ -121,14 +117,12 @@ export async function runReport(inputs: Inputs, ctx: RunnerContext): Promise<voi
   if (failed.length > 0) lines.push(`${failed.length} of ${entries.length} did not succeed.`, '')
   if (total !== undefined) lines.push(`Total cost (est.): ${formatUsd(total)}.`, '')
   const markdown = lines.join('\n')
-  await writeSummary(markdown)
+  // The summary, and with comment-on-pr the pull request's comment of this step.
+  await publish(markdown, inputs, ctx)
 
   core.info(`Read ${entries.length} result${entries.length === 1 ? '' : 's'} from ${files.length} file${files.length === 1 ? '' : 's'}.`)
   if (inputs.rankBy) {
     if (best) core.info(`Best by ${describeRankBy(inputs.rankBy)}: ${logText(best.name)} (${logText(best.outputs?.[inputs.rankBy.name])}).`)
     else core.warning(`'rank-by: ${inputs.rankBy.name}': no result has a number for it from a task that succeeded, so there is no 'best'. Check that the jobs print 'skypilot-output ${inputs.rankBy.name}=<number>' and declare it in 'job-outputs'.`)
-  }
-  if (inputs.commentOnPr) {
-    await commentOnPullRequest({ token: inputs.githubToken, markdown, key: commentKey(process.env, inputs.jobIndex), runUrl: runUrl(ctx) })
   }
 }

@@ -150,6 +150,15 @@ describe('mode: report', () => {
     expect(log).not.toMatch(/^::(add-mask|error)::/m)
   })
 
+  it('with comment-on-pr, the same report goes to the pull request (here a push: said and skipped)', async () => {
+    write('r/a.json', { m: '1' })
+    vi.stubEnv('GITHUB_EVENT_NAME', 'push')
+    vi.stubEnv('GITHUB_REPOSITORY', 'octo/ml')
+    vi.stubEnv('GITHUB_EVENT_PATH', '')
+    await report({ 'results-path': 'r/*.json', 'comment-on-pr': 'true' })
+    expect(log).toContain("comment-on-pr: this run was triggered by 'push', not by a pull request: no comment.")
+  })
+
   it('without rank-by: a results table, no best', async () => {
     write('r/a.json', { val_loss: '1' })
     const { outputs: out, summary } = await report({ 'results-path': 'r/*.json' })
