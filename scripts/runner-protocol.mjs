@@ -21,7 +21,7 @@ export const SAMPLE_RUN = {
 }
 
 /** Default expressions the runner evaluates in action.yml, as it does for a job outside a matrix. */
-const DEFAULT_EXPRESSIONS = { '${{ strategy.job-index }}': '0' }
+const DEFAULT_EXPRESSIONS = { '${{ strategy.job-index }}': '0', '${{ github.token }}': 'ghs_runnerTokenForThisJob0000' }
 
 let defaults
 /** action.yml's input defaults, as the runner fills them in for inputs not given. */

@@ -52,13 +52,15 @@ export async function ensureSky(req: InstallRequest, env: NodeJS.ProcessEnv): Pr
 
   const onPath = which('sky', env)
   if (onPath) {
-    const result = await runCaptured(onPath, versionArgs(), { env, timeoutMs: 60_000 })
+    // Seconds on a quiet machine; minutes when Python's import of SkyPilot competes for the CPU.
+    const result = await runCaptured(onPath, versionArgs(), { env, timeoutMs: 5 * 60_000 })
     const found = parseSkyVersion(result.stdout + result.stderr)
     if (result.code === 0 && found && (found === req.version || req.version === 'nightly')) {
       core.info(`Using sky ${found} found on PATH at ${onPath}.`)
       return { sky: onPath, version: found, source: 'path' }
     }
-    core.info(`sky on PATH is ${found ?? 'of unknown version'}; SkyPilot ${req.version} is wanted, so it goes into its own virtualenv.`)
+    const what = found ? `is ${found}` : `did not say its version (sky --version exit ${result.code}: ${result.stderr.trim().split('\n').slice(-1)[0] || 'no output'})`
+    core.info(`sky on PATH (${onPath}) ${what}; SkyPilot ${req.version} is wanted, so it goes into its own virtualenv.`)
   }
 
   if (!isInstallable(req.version)) {

@@ -1,4 +1,7 @@
 import type { Sky } from '../sky/client.js'
+import { CLOCK_SKEW_MS, costReportArgs } from '../sky/args.js'
+
+export { CLOCK_SKEW_MS, costReportArgs }
 
 /**
  * What a run's clusters cost, from SkyPilot's own figure: `sky cost-report -o json`
@@ -43,19 +46,6 @@ export interface ClusterCost {
 /** One cluster's cost, or why there is none. */
 export type CostLookup = { cluster: string; cost: ClusterCost; reason?: undefined } | { cluster: string; cost?: undefined; reason: string }
 
-const DAY_MS = 24 * 60 * 60 * 1000
-/** Allowed difference between the runner's clock and the API server's. */
-export const CLOCK_SKEW_MS = 5 * 60 * 1000
-
-/**
- * `sky cost-report -o json --days N`: records of clusters still up, and of those used in the last
- * N days, just enough to cover the run (a long-lived server's 30-day default can be a big answer).
- * The lead moves this next to the other builders in src/sky/args.ts.
- */
-export function costReportArgs(sinceMs: number, nowMs = Date.now()): string[] {
-  const days = Math.max(1, Math.ceil((nowMs - sinceMs + CLOCK_SKEW_MS) / DAY_MS))
-  return ['cost-report', '-o', 'json', '--days', String(days)]
-}
 
 /** The JSON list `sky cost-report -o json` prints (anything the client printed before it is skipped). */
 export function parseCostReport(stdout: string): CostRecord[] {

@@ -14,7 +14,7 @@ import { Cancellation } from './cancel.js'
 import { collect } from './collect.js'
 import { runDown } from './down.js'
 import { FINAL_STATUSES } from '../sky/parse.js'
-import { fetchClusterCosts } from '../results/cost.js'
+import { fetchClusterCosts, roundUsd } from '../results/cost.js'
 import { stepResults } from '../results/step-results.js'
 import { secretValues, StepOutputs } from './job-outputs.js'
 import { publish } from './publish.js'
@@ -130,7 +130,7 @@ async function addCosts(sky: Sky, results: TaskResult[], since: number): Promise
   const costs = await fetchClusterCosts(sky, launched.map((r) => r.cluster!), since)
   for (const r of launched) {
     const lookup = costs.get(r.cluster!)
-    if (lookup?.cost) r.costUsd = lookup.cost.usd
+    if (lookup?.cost) r.costUsd = roundUsd(lookup.cost.usd)
     else if (lookup) core.info(`No cost figure for ${r.cluster}: ${lookup.reason}.`)
   }
 }

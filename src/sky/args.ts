@@ -100,3 +100,17 @@ export const apiCancelArgs = (requestId: string): string[] => ['api', 'cancel', 
  * is ignored by servers that do not support it yet, as the one of 2026-06 answers).
  */
 export const apiStatusArgs = (): string[] => ['api', 'status', '-v', '-o', 'json']
+
+const DAY_MS = 24 * 60 * 60 * 1000
+/** Allowed difference between the runner's clock and the API server's. */
+export const CLOCK_SKEW_MS = 5 * 60 * 1000
+
+/**
+ * `sky cost-report -o json --days N`: records of clusters still up, and of those used in the last
+ * N days, just enough to cover the run (a long-lived server's 30-day default can be a big answer).
+ */
+export function costReportArgs(sinceMs: number, nowMs = Date.now()): string[] {
+  const days = Math.max(1, Math.ceil((nowMs - sinceMs + CLOCK_SKEW_MS) / DAY_MS))
+  return ['cost-report', '-o', 'json', '--days', String(days)]
+}
+

@@ -78,7 +78,8 @@ function runtimeLines(): string[][] {
     args.jobsCancelByNameArgs('gha-1-1-train'),
     args.cancelArgs('c1', '3'),
     args.apiCancelArgs('1a2b3c4d'),
-    args.apiStatusArgs()
+    args.apiStatusArgs(),
+    args.costReportArgs(Date.now() - 3_600_000)
   ]
 }
 

@@ -93,7 +93,16 @@ describe('classifyLaunchFailure', () => {
     ['ClusterDoesNotExist', "Cluster 'c' does not exist.", false, false],
     ['InvalidClusterNameError', "Cluster name 'x' is invalid", false, false]
   ] as const)('%s (%s): retryable %s, transient %s', (type, message, retryable, transient) => {
-    expect(classifyLaunchFailure({ type, message })).toEqual({ retryable, transient, said: `${type}: ${message}` })
+    expect(classifyLaunchFailure({ type, message })).toMatchObject({ retryable, transient, said: `${type}: ${message}` })
+  })
+
+  it('a request the server turned away (auth, version) created nothing', () => {
+    for (const [type, message] of [['HTTPError', '401 Client Error: Unauthorized for url: http://x/jobs'], ['HTTPError', '403 Client Error: Forbidden'], ['ApiServerAuthenticationError', 'Authentication required'], ['APIVersionMismatchError', 'Your SkyPilot client version is too old']]) {
+      expect(classifyLaunchFailure({ type: type!, message: message! }).refused, type).toBe(true)
+    }
+    for (const [type, message] of [['NoCloudAccessError', 'Cloud access is not set up.'], ['HTTPError', '503 Server Error'], ['ResourcesUnavailableError', 'x']]) {
+      expect(classifyLaunchFailure({ type: type!, message: message! }).refused, type).toBeFalsy()
+    }
   })
 })
 

@@ -42,8 +42,8 @@ describe('resolveExtras', () => {
     expect(resolveExtras(inputs({ infra: 'k8s/my-ctx' }), ['gcp', 'aws'], ['aws'])).toEqual({ extras: ['aws', 'gcp', 'kubernetes'], from: 'task' })
   })
 
-  it('drops clouds without an extra and a wildcard infra', () => {
-    expect(resolveExtras(inputs({ infra: '*' }), ['slurm'], [])).toEqual({ extras: [], from: 'task' })
+  it('drops names SkyPilot does not know as clouds, and a wildcard infra', () => {
+    expect(resolveExtras(inputs({ infra: '*' }), ['not-a-cloud'], [])).toEqual({ extras: [], from: 'task' })
   })
 })
 
