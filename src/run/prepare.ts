@@ -104,7 +104,9 @@ export async function prepareTasks(inputs: Inputs, ctx: RunnerContext): Promise<
       envs,
       secrets: inputs.secrets,
       allowPipeline: inputs.mode === 'managed',
-      resources: inputs.resources
+      resources: inputs.resources,
+      // The action passes -n for managed jobs always, otherwise when 'job-name' is set (src/plan.ts).
+      nameGiven: inputs.mode === 'managed' || Boolean(inputs.jobName)
     })
     if (problems.length > 0) {
       const annotated = problems.slice(0, annotationsLeft)

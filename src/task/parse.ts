@@ -166,7 +166,8 @@ export function parseTaskYaml(text: string): ParseResult {
       const at = error.linePos?.[0]
       const where = at ? ` (line ${at.line}, column ${at.col})` : ''
       if (/call stack/i.test(error.message)) {
-        problems.push({ message: 'The task YAML is nested too deeply to read. Flatten it.' })
+        const message = 'The task YAML is nested too deeply to read. Flatten it.'
+        if (!problems.some((p) => p.message === message)) problems.push({ message })
         continue
       }
       problems.push({

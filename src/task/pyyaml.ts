@@ -201,7 +201,7 @@ function expandedSize(doc: Document.Parsed, targets: Map<unknown, Node | undefin
     if (depth > limits.maxDepth) throw new TooDeep()
     if (!n) return 1
     if (isAlias(n)) return size(targets.get(n), depth)
-    if (isPair(n)) return size(n.key, depth + 1) + size(n.value, depth + 1)
+    if (isPair(n)) return size(n.key, depth) + size(n.value, depth)
     if (!isMap(n) && !isSeq(n)) return 1
     const known = memo.get(n)
     if (known !== undefined) return known

@@ -58,6 +58,11 @@ export interface ValidateOptions {
   allowPipeline?: boolean
   /** Resource overrides the action will pass as flags (--infra, --gpus, ...). */
   resources?: Resources
+  /**
+   * True when the action passes a name with -n (always for managed jobs): SkyPilot then names a
+   * single task after it, so the task's own `name` is not the one checked at launch.
+   */
+  nameGiven?: boolean
 }
 
 type Json = Record<string, unknown>
@@ -239,9 +244,11 @@ export function validateTask(text: string, options: ValidateOptions): { info?: T
     facts.requiredEnvs.forEach((n) => requiredEnvs.add(n))
     facts.requiredSecrets.forEach((n) => requiredSecrets.add(n))
     const value = toJson(py) as Json
-    // Checked when SkyPilot launches the task (Task.validate_name), not when it loads it.
+    // Checked when SkyPilot launches the task (Task.validate_name), not when it loads it; a
+    // single task takes the name given with -n instead of its own.
     const name = jobName ?? value.name
-    if (typeof name === 'string' && !TASK_NAME.test(name)) {
+    const renamed = options.nameGiven && dag.kind === 'task'
+    if (typeof name === 'string' && !renamed && !TASK_NAME.test(name)) {
       problems.push(
         withLine(
           `${label}name: '${name}' is not a valid task name. Use letters and digits, separated by single or double '.', '_' or '-' ` +

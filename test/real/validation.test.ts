@@ -24,8 +24,10 @@ interface Case {
   text: string
   envs: Record<string, string>
   secrets: Record<string, string>
-  /** Managed mode: pipelines and job groups are allowed. */
-  allowPipeline: boolean
+  /** The action's mode: managed jobs run pipelines and job groups, and always pass -n. */
+  mode: 'launch' | 'managed'
+  /** The 'job-name' input, passed as -n. */
+  jobName?: string
   resources?: Resources
   /** A one-change mutation of a corpus task (either verdict); the others are meant to be valid. */
   mutation?: boolean
@@ -38,7 +40,7 @@ interface Case {
  * from GitHub, which the offline real tier cannot reach (on a runner it can).
  */
 const EXCEPTIONS: Record<string, { kind: 'launch' | 'network'; why: string }> = {
-  'multinode.yaml: name: minGPT-ddp → name: my task': { kind: 'launch', why: 'Task.validate_name runs at launch, not in the loader' },
+  'multinode.yaml: name: minGPT-ddp → name: my task (mode launch)': { kind: 'launch', why: 'Task.validate_name runs at launch, not in the loader' },
   "minimal.yaml: run: echo \"hello from SkyPilot\" → name: p\\n---\\n": { kind: 'launch', why: 'a pipeline header without a task loads as a DAG of no task; sky launch then fails its assertion' },
   'accelerators-list.yaml: gpus: [H100:8, A100-80GB:8, A100:8] → gpus: "nvidia:80GB:8"': { kind: 'network', why: 'accelerators named by memory are looked up in the catalog SkyPilot downloads' }
 }
@@ -62,7 +64,7 @@ function corpusCases(): Case[] {
     .sort()
     .map((f) => {
       const text = fs.readFileSync(path.join(CORPUS, f), 'utf8')
-      return { id: f, text, ...overridesOf(text), allowPipeline: true }
+      return { id: f, text, ...overridesOf(text), mode: 'managed' as const }
     })
 }
 
@@ -76,11 +78,13 @@ function exampleCases(): Case[] {
     .map((f) => {
       const text = fs.readFileSync(path.join(dir, f), 'utf8')
       const envs: Record<string, string> = {}
-      for (const doc of parseAllDocuments(text)) {
+      const docs = parseAllDocuments(text)
+      for (const doc of docs) {
         const value = doc.toJS() as { envs?: Record<string, unknown> } | null
         for (const [k, v] of Object.entries(value?.envs ?? {})) if (v === null) envs[k] = `ci-${k.toLowerCase().replace(/_/g, '-')}`
       }
-      return { id: `examples/${f}`, text, envs, secrets: {}, allowPipeline: true }
+      // A file of several tasks only runs as a managed job.
+      return { id: `examples/${f}`, text, envs, secrets: {}, mode: docs.length > 1 ? ('managed' as const) : ('launch' as const) }
     })
 }
 
@@ -118,7 +122,13 @@ function templateCases(): Case[] {
           ...(w.cpus ? { cpus: standIn(String(w.cpus)) } : {}),
           ...(w.memory ? { memory: standIn(String(w.memory)) } : {})
         }
-        const base = { envs: keyValues(w.envs), secrets: keyValues(w.secrets), allowPipeline: w.mode === 'managed', resources }
+        const base = {
+          envs: keyValues(w.envs),
+          secrets: keyValues(w.secrets),
+          mode: w.mode === 'managed' ? ('managed' as const) : ('launch' as const),
+          ...(w['job-name'] ? { jobName: standIn(String(w['job-name'])) } : {}),
+          resources
+        }
         if (typeof w['task-yaml'] === 'string') cases.push({ id: `templates/${f} ${job} step ${i + 1}`, text: standIn(w['task-yaml']), ...base })
         if (typeof w.tasks === 'string' && !w.tasks.trim().startsWith('${{')) {
           const items = parseYaml(w.tasks) as { name?: string; 'task-yaml'?: string; envs?: Record<string, string> }[]
@@ -141,6 +151,8 @@ interface Mutation {
   dropEnv?: string
   dropSecret?: string
   env?: Record<string, string>
+  /** Run in this mode instead of the corpus's managed mode. */
+  mode?: 'launch'
 }
 
 /**
@@ -216,6 +228,7 @@ const MUTATIONS: Mutation[] = [
   { base: 'multinode.yaml', from: 'num_nodes: 2', to: 'num_nodes: true' },
   { base: 'multinode.yaml', from: 'num_nodes: 2', to: 'num_nodes: 0x2' },
   { base: 'multinode.yaml', from: 'name: minGPT-ddp', to: 'name: my task' },
+  { base: 'multinode.yaml', from: 'name: minGPT-ddp', to: 'name: my task', mode: 'launch' },
   { base: 'workdir-dot.yaml', from: 'workdir: .', to: 'workdir: ..' },
   { base: 'workdir-dot.yaml', from: 'workdir: .', to: 'workdir: 1.5' },
   { base: 'workdir-dot.yaml', from: 'workdir: .', to: 'workdir: {ref: main}' },
@@ -333,8 +346,8 @@ function mutationCases(corpus: Case[]): Case[] {
     if (m.dropEnv) delete envs[m.dropEnv]
     if (m.dropSecret) delete secrets[m.dropSecret]
     const change = m.dropEnv ? `without env ${m.dropEnv}` : m.dropSecret ? `without secret ${m.dropSecret}` : m.env ? `with env ${JSON.stringify(m.env)}` : `${m.from} → ${m.to}`
-    const id = `${m.base}: ${change}`.replace(/\n/g, '\\n')
-    return { ...base, id, text: base.text.replace(m.from, m.to), envs, secrets, mutation: true }
+    const id = `${m.base}: ${change}${m.mode ? ` (mode ${m.mode})` : ''}`.replace(/\n/g, '\\n')
+    return { ...base, id, text: base.text.replace(m.from, m.to), envs, secrets, mutation: true, ...(m.mode ? { mode: m.mode } : {}) }
   })
 }
 
@@ -342,7 +355,13 @@ function mutationCases(corpus: Case[]): Case[] {
 function actionVerdict(c: Case): { ok: boolean; problems: string[] } {
   // sky always hands its loader an env list (empty without --env): the dummy env puts the batch
   // loader on that same path (otherwise it also runs Task.from_yaml, which only reads one document).
-  const { problems } = validateTask(c.text, { envs: { ...c.envs, REAL_TIER: '1' }, secrets: c.secrets, allowPipeline: c.allowPipeline, ...(c.resources ? { resources: c.resources } : {}) })
+  const { problems } = validateTask(c.text, {
+    envs: { ...c.envs, REAL_TIER: '1' },
+    secrets: c.secrets,
+    allowPipeline: c.mode === 'managed',
+    ...(c.resources ? { resources: c.resources } : {}),
+    nameGiven: c.mode === 'managed' || Boolean(c.jobName)
+  })
   return { ok: problems.length === 0, problems: problems.map((p) => p.message) }
 }
 

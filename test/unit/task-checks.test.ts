@@ -168,3 +168,19 @@ describe('resource inputs with several tasks', () => {
     expect(run('name: p\n---\nrun: echo\n', { resources: { infra: 'aws' } }).problems).toEqual([])
   })
 })
+
+describe('checks SkyPilot makes at launch, right after loading', () => {
+  it('refuses a task name SkyPilot refuses at launch, unless the action names the task with -n', () => {
+    expect(run('name: my task\nrun: echo\n', { allowPipeline: false }).problems[0]?.message).toContain("name: 'my task' is not a valid task name")
+    // Managed jobs (and job-name) pass -n, which renames a single task: its own name is not checked.
+    expect(run('name: my task\nrun: echo\n', { nameGiven: true }).problems).toEqual([])
+    // The tasks of a pipeline keep their names.
+    expect(run('name: p\n---\nname: my task\nrun: a\n---\nrun: b\n', { nameGiven: true }).problems[0]?.message).toContain("Task 1 of the pipeline: name: 'my task'")
+  })
+
+  it('reads nesting as deep as PyYAML does (500 levels), and no deeper', () => {
+    const nested = (depth: number) => `config:\n  kubernetes:\n    pod_config:\n${Array.from({ length: depth }, (_, i) => `${'  '.repeat(i + 3)}k:`).join('\n')} 1\nrun: echo\n`
+    expect(run(nested(300)).problems).toEqual([])
+    expect(run(nested(600)).problems[0]?.message).toContain('nested more than 500 levels deep')
+  })
+})
