@@ -1,81 +1,29 @@
 import fs from 'node:fs'
-import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { startGitHubApi, type GitHubApi } from '../helpers/github-api.js'
 import { MAX_COMMENT_CHARS, commentBody, commentKey, commentMarker, commentOnPullRequest, pullRequestOf } from '../../src/results/pr-comment.js'
 
-/** A stand-in for the three GitHub REST endpoints the comment uses, with Link-header paging. */
-interface Comment {
-  id: number
-  body: string
-  user: { login: string }
-}
-const api = {
-  comments: [] as Comment[],
-  requests: [] as { method: string; url: string; auth?: string; body?: { body?: string } }[],
-  /** Status to answer create/update with (403: a read-only token). */
-  writeStatus: 0,
-  nextId: 1000
-}
-let server: http.Server
+let api: GitHubApi
 let apiUrl = ''
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pr-comment-'))
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    let raw = ''
-    req.on('data', (c: Buffer) => (raw += c.toString()))
-    req.on('end', () => {
-      const url = new URL(req.url!, 'http://x')
-      const body = raw ? (JSON.parse(raw) as { body?: string }) : undefined
-      api.requests.push({ method: req.method!, url: url.pathname + url.search, auth: req.headers.authorization, body })
-      const send = (status: number, data: unknown, headers: Record<string, string> = {}) => {
-        res.writeHead(status, { 'content-type': 'application/json', ...headers })
-        res.end(JSON.stringify(data))
-      }
-      const list = /^\/repos\/octo\/ml\/issues\/(\d+)\/comments$/.exec(url.pathname)
-      const one = /^\/repos\/octo\/ml\/issues\/comments\/(\d+)$/.exec(url.pathname)
-      if (req.method === 'GET' && list) {
-        const perPage = Number(url.searchParams.get('per_page') ?? 30)
-        const page = Number(url.searchParams.get('page') ?? 1)
-        const slice = api.comments.slice((page - 1) * perPage, page * perPage)
-        const more = page * perPage < api.comments.length
-        const next = `${apiUrl}${url.pathname}?per_page=${perPage}&page=${page + 1}`
-        return send(200, slice, more ? { link: `<${next}>; rel="next"` } : {})
-      }
-      if (api.writeStatus) return send(api.writeStatus, { message: 'Resource not accessible by integration' })
-      if (req.method === 'POST' && list) {
-        const c = { id: api.nextId++, body: body!.body!, user: { login: 'github-actions[bot]' } }
-        api.comments.push(c)
-        return send(201, { ...c, html_url: `https://github.com/octo/ml/pull/${list[1]}#issuecomment-${c.id}` })
-      }
-      if (req.method === 'PATCH' && one) {
-        const c = api.comments.find((x) => x.id === Number(one[1]))
-        if (!c) return send(404, { message: 'Not Found' })
-        c.body = body!.body!
-        return send(200, { ...c, html_url: `https://github.com/octo/ml/pull/7#issuecomment-${c.id}` })
-      }
-      send(404, { message: 'Not Found' })
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  api = await startGitHubApi()
+  apiUrl = api.url
   // @actions/github reads it once, when first loaded.
   process.env.GITHUB_API_URL = apiUrl
 })
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve))
+  await api.close()
   fs.rmSync(dir, { recursive: true, force: true })
   delete process.env.GITHUB_API_URL
 })
 
 beforeEach(() => {
-  api.comments = []
-  api.requests = []
-  api.writeStatus = 0
+  api.reset()
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true)
   return () => vi.restoreAllMocks()
 })
@@ -99,7 +47,7 @@ function event(name: string, payload: unknown, extra: Record<string, string> = {
 
 const samePr = { pull_request: { number: 7, head: { repo: { full_name: 'octo/ml' } }, base: { repo: { full_name: 'octo/ml' } } } }
 const forkPr = { pull_request: { number: 7, head: { repo: { full_name: 'someone/ml' } }, base: { repo: { full_name: 'octo/ml' } } } }
-const writes = () => api.requests.filter((r) => r.method !== 'GET')
+const writes = () => api.writes()
 
 describe('the pull request of the run', () => {
   it('from the event file; a fork is told apart; pull_request_target is not a fork\'s read-only run', () => {
