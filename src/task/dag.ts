@@ -23,12 +23,9 @@ export interface Dag {
   problems: Problem[]
 }
 
-/** `sky/utils/dag_utils.py` _JOB_GROUP_HEADER_FIELDS. */
-const JOB_GROUP_HEADER_FIELDS = new Set(['name', 'execution', 'primary_tasks', 'termination_delay'])
 /** `sky/skylet/constants.py` TIME_PATTERN_SECONDS: termination delays. */
 const TIME_SECONDS = /^[0-9]+(s|m|h|d|w|S|M|H|D|W)?$/
 
-const EMPTY_DOC = (doc: ParsedDocument): ParsedDocument => doc
 const describeDoc = (py: PyNode): string =>
   py.type === 'list' ? 'a list' : py.type === 'str' ? `the text '${py.value.slice(0, 40)}'` : `the value ${pyStr(py).slice(0, 40)}`
 
@@ -89,7 +86,7 @@ export function splitDag(parsed: ParseResult): Dag {
     }
   }
   const tasks: TaskDoc[] = []
-  for (const d of taskDocs) if (d.py.type === 'dict') tasks.push({ doc: EMPTY_DOC(d), py: d.py })
+  for (const d of taskDocs) if (d.py.type === 'dict') tasks.push({ doc: d, py: d.py })
   if (tasks.length === 0) {
     // SkyPilot loads this as a pipeline of no task, which `sky launch` and `sky jobs launch` then fail on.
     problems.push(withLine("The task YAML has a pipeline header and no task after it. Add a task after '---' (at least a `run:` field), or remove the header", first?.at(header)))
@@ -189,9 +186,7 @@ function jobGroup(docs: ParsedDocument[], problems: Problem[]): Dag {
       problems.push(withLine(`termination_delay must be a duration (e.g. 30s) or a map of job names to durations, got ${pyStr(delay as PyNode)}. Fix it`, at('termination_delay')))
     }
   }
-  for (const e of header.entries) {
-    // SkyPilot only warns about (and ignores) other keys in the header; so does the action, by not checking them.
-    if (e.key.type === 'str' && !JOB_GROUP_HEADER_FIELDS.has(e.key.value)) continue
-  }
+  // Header keys other than name, execution, primary_tasks and termination_delay SkyPilot ignores
+  // (with a warning); so does the action.
   return { kind: 'job-group', ...(name !== undefined ? { name } : {}), tasks, problems }
 }
