@@ -3,7 +3,7 @@
 // prints one markdown table (figure | measured | goal | met), also written to bench/results/latest.md.
 // Goals are reported, not asserted: exit 0 unless something crashed, or with --strict, a goal missed.
 //   --strict        exit 1 when a goal is missed
-//   --only=a,b      run only these: overhead, relay, warm, fanout
+//   --only=a,b      run only these: overhead, relay, warm, fanout, calls
 // Env: BENCH_RUNS (7), BENCH_LOG_MB (1024), BENCH_LOG_SMALL_MB (64), BENCH_FANOUT_TASKS (64),
 //      BENCH_FANOUT_PARALLEL (8), BENCH_FANOUT_SLEEP_S (3), BENCH_FANOUT_RUNS (3).
 import { execFileSync } from 'node:child_process'
@@ -11,6 +11,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { MAIN, NODE, POST, ROOT, RUNS } from './lib/common.mjs'
+import { benchCalls } from './calls.mjs'
 import { benchFanout } from './fanout.mjs'
 import { benchOverhead } from './overhead.mjs'
 import { benchRelay } from './relay.mjs'
@@ -23,7 +24,8 @@ const BENCHES = [
   ['overhead', '1–2. Own work and sky calls on the success path', benchOverhead],
   ['relay', '3. Log relay and memory', benchRelay],
   ['warm', '4. Warm start and the cold decision', benchWarm],
-  ['fanout', '5. Fan-out', benchFanout]
+  ['fanout', '5. Fan-out', benchFanout],
+  ['calls', '6. sky calls per mode', benchCalls]
 ]
 
 for (const f of [MAIN, POST]) {

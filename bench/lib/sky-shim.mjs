@@ -17,21 +17,23 @@ s=$EPOCHREALTIME
 '${NODE}' '${FAKE_SKY}' "$@"
 rc=$?
 e=$EPOCHREALTIME
-echo "$s $e $rc $1" >> '${times}'
+cmd=$1
+case $1 in jobs|api) cmd="$1 $2" ;; esac
+echo "$s $e $rc $cmd" >> '${times}'
 exit $rc
 `
   )
   return {
     dir,
-    /** [{ start, end, ms, exit, cmd }] in ms since the epoch, one per sky process. */
+    /** [{ start, end, ms, exit, cmd }] in ms since the epoch, one per sky process (cmd: `launch`, `jobs queue`, ...). */
     entries() {
       return fs
         .readFileSync(times, 'utf8')
         .split('\n')
         .filter(Boolean)
         .map((l) => {
-          const [s, e, rc, cmd] = l.split(' ')
-          return { start: Number(s) * 1000, end: Number(e) * 1000, ms: (Number(e) - Number(s)) * 1000, exit: Number(rc), cmd }
+          const [s, e, rc, ...cmd] = l.split(' ')
+          return { start: Number(s) * 1000, end: Number(e) * 1000, ms: (Number(e) - Number(s)) * 1000, exit: Number(rc), cmd: cmd.join(' ') }
         })
     },
     reset() {
