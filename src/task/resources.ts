@@ -151,6 +151,7 @@ function fromYamlConfig(ctx: ResourcesContext, config: Map<string, PyEntry>, pat
   let accelerators: { name: string; node: PyNode }[] | undefined
   let preferenceOrder = false
   let byMemory = false
+  const accName = `resources.${(accEntry && ALIAS_WRITTEN.get(accEntry.key)) ?? 'accelerators'}`
   if (config.size > 0 && accEntry && !isNone(accEntry.value)) {
     const acc = accEntry.value
     const named: { text: string; node: PyNode }[] =
@@ -166,7 +167,7 @@ function fromYamlConfig(ctx: ResourcesContext, config: Map<string, PyEntry>, pat
     for (const { text, node } of named) {
       const parsed = parseAcceleratorSpec(text)
       if ('problem' in parsed) {
-        ctx.report(`resources.accelerators: ${parsed.problem}`, node)
+        ctx.report(`${accName}: ${parsed.problem}`, node)
         return
       }
       if (parsed.byMemory) byMemory = true
@@ -346,7 +347,9 @@ function checkSingle(ctx: ResourcesContext, config: Map<string, PyEntry>): void 
   }
 
   const acc = get('accelerators')
-  if (acc?.type === 'str') checkAccelerator(ctx, acc, { cloudName, instanceType: get('instance_type'), acceleratorArgs: get('accelerator_args') })
+  const accKey = config.get('accelerators')?.key
+  const accName = `resources.${(accKey && ALIAS_WRITTEN.get(accKey)) ?? 'accelerators'}`
+  if (acc?.type === 'str') checkAccelerator(ctx, acc, accName, { cloudName, instanceType: get('instance_type'), acceleratorArgs: get('accelerator_args') })
 
   const volumes = get('volumes')
   if (volumes?.type === 'list') {
@@ -378,17 +381,17 @@ function checkSingle(ctx: ResourcesContext, config: Map<string, PyEntry>): void 
 }
 
 /** Resources._set_accelerators on one `name` or `name:count`. */
-function checkAccelerator(ctx: ResourcesContext, acc: Extract<PyNode, { type: 'str' }>, o: { cloudName?: string; instanceType?: PyNode; acceleratorArgs?: PyNode }): void {
+function checkAccelerator(ctx: ResourcesContext, acc: Extract<PyNode, { type: 'str' }>, accName: string, o: { cloudName?: string; instanceType?: PyNode; acceleratorArgs?: PyNode }): void {
   let name = acc.value
   if (acc.value.includes(':')) {
     const split = acc.value.split(':')
     const count = split.length === 2 ? parsePyFloat(split[1] as string) : undefined
     if (count === undefined) {
-      ctx.report(`resources.accelerators: '${acc.value}' is not <name> or <name>:<count>. Write e.g. A100 or A100:8`, acc)
+      ctx.report(`${accName}: '${acc.value}' is not <name> or <name>:<count>. Write e.g. A100 or A100:8`, acc)
       return
     }
     if (!(count > 0) && !Number.isNaN(count)) {
-      ctx.report(`resources.accelerators: the count of '${split[0]}' must be positive, got ${split[1]}. Set it to more than 0`, acc)
+      ctx.report(`${accName}: the count of '${split[0]}' must be positive, got ${split[1]}. Set it to more than 0`, acc)
       return
     }
     name = split[0] as string
@@ -397,7 +400,7 @@ function checkAccelerator(ctx: ResourcesContext, acc: Extract<PyNode, { type: 's
   let cloud = o.cloudName
   if (cloud === undefined || cloud === '*') cloud = GKE_TPUS.has(name) ? 'kubernetes' : 'gcp'
   if (cloud !== 'gcp' && cloud !== 'kubernetes') {
-    ctx.report(`resources.accelerators: the TPU '${name}' runs only on GCP or Kubernetes (GKE), not on ${cloud}. Set infra to gcp or k8s`, acc)
+    ctx.report(`${accName}: the TPU '${name}' runs only on GCP or Kubernetes (GKE), not on ${cloud}. Set infra to gcp or k8s`, acc)
     return
   }
   const args = o.acceleratorArgs

@@ -274,7 +274,9 @@ export function validateTask(text: string, options: ValidateOptions): { info?: T
     requiredEnvs: [...requiredEnvs],
     requiredSecrets: [...requiredSecrets]
   }
-  return { info, problems: problems.sort(byPosition) }
+  // Several resource candidates (any_of, several accelerators) share fields: one problem is told once.
+  const unique = problems.filter((p, i) => problems.findIndex((q) => q.message === p.message) === i)
+  return { info, problems: unique.sort(byPosition) }
 }
 
 /** Problems without a line first (they concern the whole file), then in file order. */

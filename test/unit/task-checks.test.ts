@@ -99,6 +99,19 @@ describe('checks SkyPilot makes beyond its schema', () => {
   })
 })
 
+describe('how resource problems read', () => {
+  it('tells a problem of a field the candidates share once', () => {
+    const { problems } = run('resources:\n  cpus: 0\n  any_of: [{infra: aws}, {infra: gcp}]\nrun: echo\n')
+    expect(problems.map((p) => p.message)).toEqual(["resources.cpus: must be positive, got '0'. Set it to more than 0 (line 2)"])
+    expect(run('resources:\n  accelerators: {A100: 1, H100: 1}\n  disk_tier: fastest\nrun: echo\n').problems).toHaveLength(1)
+  })
+
+  it('names the key as written (gpus, not accelerators)', () => {
+    expect(run('resources:\n  gpus: A100:x\nrun: echo\n').problems[0]?.message).toMatch(/^resources\.gpus: 'A100:x' is not <name> or <name>:<count>/)
+    expect(run('resources:\n  gpus: A100:1:2\nrun: echo\n').problems[0]?.message).toMatch(/^resources\.gpus: 'A100:1:2' names a GPU manufacturer/)
+  })
+})
+
 describe('pipelines and job groups (dag_utils)', () => {
   const JOB_GROUP = 'name: group\nexecution: parallel\n---\nname: trainer\nrun: echo t\n---\nname: evaluator\nrun: echo e\n'
 
