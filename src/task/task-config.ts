@@ -190,11 +190,11 @@ export function checkTaskConfig(t: TaskCheck, raw: Dict, overrides: TaskOverride
   const overridesLeft = taskConfig?.type === 'dict' ? taskConfig.entries.filter((e) => !(e.key.type === 'str' && e.key.value === 'hooks')) : []
   const resourcesNode = dictGet(config, 'resources')
   const resources: Dict = resourcesNode?.type === 'dict' ? resourcesNode : { type: 'dict', entries: [] }
-  if (truthy(resourcesNode) && resourcesNode?.type !== 'dict') {
-    // The task schema already said resources must be a map.
-  } else if (dictEntry(resources, 'hooks')) {
+  // Resources that are not a map were reported by the task schema; SkyPilot stops there.
+  const resourcesReadable = !truthy(resourcesNode) || resourcesNode?.type === 'dict'
+  if (resourcesReadable && dictEntry(resources, 'hooks')) {
     reportAt("Lifecycle hooks live under the top-level 'config.hooks', not 'resources.hooks'. Move the list there", ['resources', 'hooks'], true)
-  } else {
+  } else if (resourcesReadable) {
     const entries = [...resources.entries]
     if (hooks) entries.push(hooks)
     if (overridesLeft.length > 0) {
@@ -205,6 +205,7 @@ export function checkTaskConfig(t: TaskCheck, raw: Dict, overrides: TaskOverride
       }
     }
     if (volumes.length > 0) {
+      // The volumes of `store: volume` mounts replace resources.volumes, as SkyPilot sets them.
       const at = entries.findIndex((e) => e.key.type === 'str' && e.key.value === 'volumes')
       const entry: PyEntry = { key: { type: 'str', value: 'volumes' }, value: { type: 'list', items: volumes } }
       if (at >= 0) entries[at] = entry
