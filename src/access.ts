@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import * as core from './gh/core.js'
+import * as core from '@actions/core'
 import { UserError, errorMessage } from './errors.js'
 import type { ApiServer, Inputs } from './inputs.js'
 export { maskEndpoint } from './mask.js'

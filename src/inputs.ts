@@ -1,4 +1,4 @@
-import * as core from './gh/core.js'
+import * as core from '@actions/core'
 import { parse as parseYaml } from 'yaml'
 // zod/mini: the same validation, tree-shaken; the classic API cost ~6 ms more of every start-up.
 import * as z from 'zod/mini'

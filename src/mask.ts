@@ -1,4 +1,4 @@
-import * as core from './gh/core.js'
+import * as core from '@actions/core'
 
 /** Masks an endpoint, and the password and user:password inside it, wherever they may show. */
 export function maskEndpoint(endpoint: string): void {

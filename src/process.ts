@@ -1,7 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import * as core from './gh/core.js'
+import * as guard from './gh/command-guard.js'
 
-/** Child processes, always from an argument array: never through a shell. */
+/**
+ * The `sky` processes, always from an argument array, never through a shell. These stay on
+ * node:child_process rather than @actions/exec: a `sky` client must be interrupted (SIGINT, then
+ * SIGTERM) while it runs, its output relayed under the stop-commands guard with backpressure and
+ * scanned chunk by chunk, and a call that hangs killed after a timeout; @actions/exec gives none of
+ * these. One-shot commands (git, python, pip, uv) use @actions/exec.
+ */
 
 export interface Captured {
   code: number | null
@@ -143,9 +149,9 @@ export function runStreaming(command: string, args: string[], options: StreamOpt
   }
 
   // To stdout, the relay goes through the runner protocol's guard (task lines are never commands).
-  const guard = out === process.stdout
-  const write = guard ? (chunk: Buffer | string) => core.relay(chunk) : (chunk: Buffer | string) => out.write(chunk)
-  if (guard) core.stopCommands()
+  const guarded = out === process.stdout
+  const write = guarded ? (chunk: Buffer | string) => guard.relay(chunk) : (chunk: Buffer | string) => out.write(chunk)
+  if (guarded) guard.stopCommands()
 
   const relay = (stream: NodeJS.ReadableStream | null, isStderr = false): Promise<void> =>
     new Promise((resolve) => {
@@ -191,7 +197,7 @@ export function runStreaming(command: string, args: string[], options: StreamOpt
     })
     child.on('close', (code, signal) => {
       void relays.then(() => {
-        if (guard) core.resumeCommands()
+        if (guarded) guard.resumeCommands()
         resolve({ code, signal, spawnError, stderrTail: stderrTail.subarray(Math.max(0, stderrTail.length - STDERR_TAIL_BYTES)).toString('utf8') })
       })
     })

@@ -1,4 +1,4 @@
-import * as core from './gh/core.js'
+import * as core from '@actions/core'
 
 /**
  * Everything main hands to the post step, in one place. The post step learns all it needs from

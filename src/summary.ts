@@ -1,4 +1,4 @@
-import * as core from './gh/core.js'
+import * as core from '@actions/core'
 import type { Plan } from './plan.js'
 
 /** The job summary, rendered in one place from the plan and the results. Holds no secret value. */
@@ -106,10 +106,14 @@ function resourcesAsked(plan: Plan): string | undefined {
   return parts.length > 0 ? parts.join(', ') : 'as in the task'
 }
 
+/** Appends markdown to the step's job summary (the toolkit's, with its size check); nothing outside a runner. */
 export async function writeSummary(markdown: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
   try {
-    core.appendSummary(markdown)
+    await core.summary.addRaw(markdown, !markdown.endsWith('\n')).write()
   } catch (error) {
     core.warning(`Could not write the job summary: ${(error as Error).message}`)
+  } finally {
+    core.summary.emptyBuffer()
   }
 }

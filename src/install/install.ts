@@ -1,7 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import * as core from '../gh/core.js'
+import * as core from '@actions/core'
 import { UserError, errorMessage } from '../errors.js'
+import { getExecOutput } from '@actions/exec'
 import { runCaptured } from '../process.js'
 import { versionArgs } from '../sky/args.js'
 import { cacheKey, installCommands, isInstallable, PINNED_SKYPILOT_VERSION, venvLayout, type InstallRequest } from './plan.js'
@@ -52,7 +53,8 @@ export async function ensureSky(req: InstallRequest, env: NodeJS.ProcessEnv): Pr
 
   const onPath = which('sky', env)
   if (onPath) {
-    // Seconds on a quiet machine; minutes when Python's import of SkyPilot competes for the CPU.
+    // A sky call like the others (src/process.ts), with a timeout: seconds on a quiet machine,
+    // minutes when Python's import of SkyPilot competes for the CPU.
     const result = await runCaptured(onPath, versionArgs(), { env, timeoutMs: 5 * 60_000 })
     const found = parseSkyVersion(result.stdout + result.stderr)
     if (result.code === 0 && found && (found === req.version || req.version === 'nightly')) {
@@ -89,10 +91,11 @@ export async function ensureSky(req: InstallRequest, env: NodeJS.ProcessEnv): Pr
     fs.mkdirSync(path.dirname(venv.dir), { recursive: true })
     for (const [command, ...args] of commands) {
       core.info(`$ ${[command, ...args].join(' ')}`)
-      const result = await runCaptured(command!, args, { env, timeoutMs: 20 * 60_000 })
-      if (result.code !== 0) {
+      // pip and uv give up stalled downloads themselves (socket timeouts of 15 s and 30 s).
+      const result = await getExecOutput(command!, args, { env: env as Record<string, string>, silent: true, ignoreReturnCode: true })
+      if (result.exitCode !== 0) {
         throw new UserError(
-          `Installing SkyPilot failed (${path.basename(command!)} exit ${result.code}): ${result.stderr.trim().split('\n').slice(-5).join(' ')}. ` +
+          `Installing SkyPilot failed (${path.basename(command!)} exit ${result.exitCode}): ${result.stderr.trim().split('\n').slice(-5).join(' ')}. ` +
             "Check 'skypilot-version' and 'skypilot-extras', and that the runner can reach PyPI."
         )
       }
@@ -113,9 +116,9 @@ function readMarker(file: string, req: InstallRequest): boolean {
 }
 
 async function detectPythonVersion(python: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const result = await runCaptured(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { env, timeoutMs: 30_000 })
+  const result = await getExecOutput(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { env: env as Record<string, string>, silent: true, ignoreReturnCode: true })
   const version = result.stdout.trim()
-  if (result.code !== 0 || !/^\d+\.\d+$/.test(version)) throw new UserError(`Could not run ${python} to learn its version: ${result.stderr.trim() || `exit ${result.code}`}.`)
+  if (result.exitCode !== 0 || !/^\d+\.\d+$/.test(version)) throw new UserError(`Could not run ${python} to learn its version: ${result.stderr.trim() || `exit ${result.exitCode}`}.`)
   const minor = Number(version.split('.')[1])
   if (version.startsWith('3.') && (minor < 9 || minor > 13)) {
     throw new UserError(`SkyPilot supports Python 3.9 to 3.13; the runner's python3 is ${version}. Add actions/setup-python with python-version: '3.11' before this step.`)

@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import * as core from '../gh/core.js'
+import * as core from '@actions/core'
 
 /**
  * `comment-on-pr`: the run's report as ONE comment on the pull request, updated in place on later

@@ -1,4 +1,4 @@
-import * as core from '../gh/core.js'
+import * as core from '@actions/core'
 import type { Streaming } from '../process.js'
 import { deadline as timeLimit } from '../process.js'
 import type { Sky } from '../sky/client.js'

@@ -1,4 +1,4 @@
-import * as core from '../gh/core.js'
+import * as core from '@actions/core'
 import { runUrl, type RunnerContext } from '../context.js'
 import type { Inputs } from '../inputs.js'
 import { renderCommand } from '../plan.js'

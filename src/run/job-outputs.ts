@@ -1,4 +1,4 @@
-import * as core from '../gh/core.js'
+import * as core from '@actions/core'
 import type { Inputs } from '../inputs.js'
 import { describeMarkerEvent, MarkerReader, OutputBudget } from '../results/markers.js'
 

@@ -1,4 +1,4 @@
-import * as core from '../gh/core.js'
+import * as core from '@actions/core'
 import { errorMessage } from '../errors.js'
 import { classifyLaunchFailure, describeFailedStatus, describeOutcome, isRetryable, outcomeOf, type LaunchFailure, type Outcome } from '../sky/exit-codes.js'
 import { OutputScanner, exitCodeForStatus, skyError, type ManagedJob } from '../sky/parse.js'

@@ -1,5 +1,5 @@
 import os from 'node:os'
-import * as core from '../gh/core.js'
+import * as core from '@actions/core'
 import { runnerOsProblem } from '../runner-os.js'
 import { cloudsFromEnv, minorDistance, prepareAccess, probeServer, safeEndpoint, type ServerInfo } from '../access.js'
 import { readRunnerContext, runUrl, type RunnerContext } from '../context.js'

@@ -1,4 +1,4 @@
-import * as core from '../gh/core.js'
+import * as core from '@actions/core'
 
 /** The action's outputs, all set in one place so every path (success, failure, cancel) sets the same ones. */
 export interface ActionOutputs {

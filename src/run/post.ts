@@ -1,7 +1,7 @@
 import os from 'node:os'
 import path from 'node:path'
 import { runnerOsProblem } from '../runner-os.js'
-import * as core from '../gh/core.js'
+import * as core from '@actions/core'
 import { maskEndpoint, removeFiles } from '../access.js'
 import { errorMessage } from '../errors.js'
 import { saveCache } from '../install/install.js'

@@ -1,4 +1,4 @@
-import * as core from '../gh/core.js'
+import * as core from '@actions/core'
 import { UserError } from '../errors.js'
 import type { Inputs, TaskSource } from '../inputs.js'
 import { fanoutClusterName, generateClusterName } from '../naming.js'

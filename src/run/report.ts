@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import * as core from '../gh/core.js'
+import * as core from '@actions/core'
 import type { RunnerContext } from '../context.js'
 import { UserError } from '../errors.js'
 import type { Inputs } from '../inputs.js'

@@ -1,4 +1,4 @@
-import * as core from '../gh/core.js'
+import * as core from '@actions/core'
 import { errorMessage } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import type { Plan, PlannedTask } from '../plan.js'

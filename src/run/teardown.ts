@@ -1,4 +1,4 @@
-import * as core from '../gh/core.js'
+import * as core from '@actions/core'
 import { errorMessage } from '../errors.js'
 import { sleep } from '../process.js'
 import type { Sky } from '../sky/client.js'

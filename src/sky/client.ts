@@ -1,4 +1,4 @@
-import * as core from '../gh/core.js'
+import * as core from '@actions/core'
 import { runCaptured, runStreaming, type Captured, type StreamOptions, type Streaming } from '../process.js'
 import * as args from './args.js'
 import { findManagedJob, findManagedJobByName, parseJobsQueue, parseQueue, parseStatus, stripAnsi, type ClusterJobRecord, type ClusterRecord, type ManagedJob, type ManagedJobRecord } from './parse.js'

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { UserError } from '../errors.js'
 import type { TaskSource } from '../inputs.js'
-import { runCaptured } from '../process.js'
+import { getExecOutput } from '@actions/exec'
 import { MAX_TASK_BYTES } from './parse.js'
 
 /** A task YAML made ready for `sky`: its text, a file path, and the directory sky runs in. */
@@ -113,19 +113,20 @@ function fromFile(file: string, cwd: string, workspace: string | undefined, labe
 async function fetchGit(url: string, ref: string | undefined, dir: string): Promise<void> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
   const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'echo', GCM_INTERACTIVE: 'never' }
-  const git = (args: string[], timeoutMs = 120_000) => runCaptured('git', args, { cwd: dir, env, timeoutMs })
+  const git = (args: string[]) => getExecOutput('git', args, { cwd: dir, env, silent: true, ignoreReturnCode: true })
   const steps: string[][] = [
     ['init', '-q'],
     ['remote', 'add', 'origin', url],
-    ['-c', 'protocol.ext.allow=never', 'fetch', '-q', '--depth', '1', '--no-tags', 'origin', ref || 'HEAD'],
+    // A stalled transfer (under 1 KB/s for a minute) is given up by git itself.
+    ['-c', 'protocol.ext.allow=never', '-c', 'http.lowSpeedLimit=1000', '-c', 'http.lowSpeedTime=60', 'fetch', '-q', '--depth', '1', '--no-tags', 'origin', ref || 'HEAD'],
     ['-c', 'advice.detachedHead=false', 'checkout', '-q', 'FETCH_HEAD']
   ]
   for (const args of steps) {
     const result = await git(args)
-    if (result.code !== 0) {
+    if (result.exitCode !== 0) {
       const detail = redactText(result.stderr.trim().split('\n').slice(-3).join(' '), url)
       throw new UserError(
-        `Could not fetch ${redactUrl(url)}${ref ? ` at '${ref}'` : ''} (git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? args[0]}: ${detail || `exit ${result.code}`}). ` +
+        `Could not fetch ${redactUrl(url)}${ref ? ` at '${ref}'` : ''} (git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? args[0]}: ${detail || `exit ${result.exitCode}`}). ` +
           "Check the URL and the ref ('base-path' and 'git-ref'), and that the runner can reach it (private repositories need a deploy key or token set up before this step)."
       )
     }

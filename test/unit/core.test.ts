@@ -2,7 +2,9 @@ import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import * as core from '../../src/gh/core.js'
+import * as core from '@actions/core'
+import * as guard from '../../src/gh/command-guard.js'
+import { writeSummary } from '../../src/summary.js'
 
 const ENV_KEYS = ['GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY', 'INPUT_CLUSTER-NAME', 'INPUT_MY_INPUT', 'INPUT_TASK-YAML', 'PATH', 'MY_VAR', 'RUNNER_DEBUG']
 let savedEnv: Record<string, string | undefined>
@@ -25,6 +27,13 @@ afterEach(() => {
   vi.restoreAllMocks()
   fs.rmSync(dir, { recursive: true, force: true })
 })
+
+/** A file-command file, as the runner creates it before the step (the toolkit writes only to existing ones). */
+function runnerFile(name: string): string {
+  const file = path.join(dir, name)
+  fs.writeFileSync(file, '')
+  return file
+}
 
 function captureStdout(): () => string {
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true)
@@ -57,8 +66,8 @@ function readFileCommands(file: string): Record<string, string> {
 
 describe('setOutput and saveState', () => {
   it('write name<<ghadelimiter_… blocks to GITHUB_OUTPUT and GITHUB_STATE', () => {
-    const output = path.join(dir, 'output')
-    const state = path.join(dir, 'state')
+    const output = runnerFile('output')
+    const state = runnerFile('state')
     process.env.GITHUB_OUTPUT = output
     process.env.GITHUB_STATE = state
     const stdout = captureStdout()
@@ -73,7 +82,7 @@ describe('setOutput and saveState', () => {
   })
 
   it('uses a fresh delimiter for each value', () => {
-    const output = path.join(dir, 'output')
+    const output = runnerFile('output')
     process.env.GITHUB_OUTPUT = output
     core.setOutput('a', '1')
     core.setOutput('b', '2')
@@ -83,7 +92,7 @@ describe('setOutput and saveState', () => {
   })
 
   it('a value holding a would-be delimiter line cannot break out of its block', () => {
-    const output = path.join(dir, 'output')
+    const output = runnerFile('output')
     process.env.GITHUB_OUTPUT = output
     const evil = 'x\nghadelimiter_00000000-0000-0000-0000-000000000000\ninjected=owned\nEOF\ninjected<<EOF\nowned\nEOF'
     core.setOutput('job-id', evil)
@@ -95,7 +104,8 @@ describe('setOutput and saveState', () => {
     const stdout = captureStdout()
     core.setOutput('name', 'v%1')
     core.saveState('s', 'a\nb')
-    expect(stdout()).toBe(`::set-output name=name::v%251${os.EOL}::save-state name=s::a%0Ab${os.EOL}`)
+    // Each on a line of its own (the toolkit starts one with a line break).
+    expect(stdout().split(os.EOL).filter(Boolean)).toEqual(['::set-output name=name::v%251', '::save-state name=s::a%0Ab'])
   })
 })
 
@@ -169,9 +179,9 @@ describe('setFailed', () => {
   })
 })
 
-describe('exportVariable, addPath, appendSummary, getState', () => {
+describe('exportVariable, addPath, the job summary, getState', () => {
   it('exportVariable writes GITHUB_ENV and sets process.env', () => {
-    const envFile = path.join(dir, 'env')
+    const envFile = runnerFile('env')
     process.env.GITHUB_ENV = envFile
     core.exportVariable('MY_VAR', 'a\nb')
     expect(process.env.MY_VAR).toBe('a\nb')
@@ -179,20 +189,23 @@ describe('exportVariable, addPath, appendSummary, getState', () => {
   })
 
   it('addPath appends to GITHUB_PATH and prepends to PATH', () => {
-    const pathFile = path.join(dir, 'path')
+    const pathFile = runnerFile('path')
     process.env.GITHUB_PATH = pathFile
     core.addPath('/opt/sky/bin')
     expect(fs.readFileSync(pathFile, 'utf8')).toBe(`/opt/sky/bin${os.EOL}`)
     expect(process.env.PATH?.startsWith(`/opt/sky/bin${path.delimiter}`)).toBe(true)
   })
 
-  it('appendSummary adds a trailing newline and is a no-op without the file', () => {
-    core.appendSummary('no file')
+  it('the summary gets a trailing newline, appends, and is a no-op without the file', async () => {
+    const stdout = captureStdout()
+    await writeSummary('no file')
+    expect(stdout()).toBe('')
     const file = path.join(dir, 'summary')
+    fs.writeFileSync(file, '')
     process.env.GITHUB_STEP_SUMMARY = file
-    core.appendSummary('# one')
-    core.appendSummary('two\n')
-    expect(fs.readFileSync(file, 'utf8')).toBe('# one\ntwo\n')
+    await writeSummary('# one')
+    await writeSummary('two\n')
+    expect(fs.readFileSync(file, 'utf8')).toBe(`# one${os.EOL}two\n`)
   })
 
   it('getState reads STATE_<name>', () => {
@@ -215,12 +228,12 @@ describe('exportVariable, addPath, appendSummary, getState', () => {
 describe('relayed output cannot issue workflow commands', () => {
   it('stops commands once for several relays, and resumes only when the last one ends', () => {
     const output = captureStdout()
-    core.stopCommands()
-    core.stopCommands() // a second relay (fan-out) shares the stop
-    core.relay('::error::from task A\n')
-    core.resumeCommands() // task A ends: task B is still relaying
-    core.relay('::add-mask::from task B\n')
-    core.resumeCommands()
+    guard.stopCommands()
+    guard.stopCommands() // a second relay (fan-out) shares the stop
+    guard.relay('::error::from task A\n')
+    guard.resumeCommands() // task A ends: task B is still relaying
+    guard.relay('::add-mask::from task B\n')
+    guard.resumeCommands()
     const lines = output().split(os.EOL)
     const stop = lines.find((l) => l.startsWith('::stop-commands::'))!
     const token = stop.slice('::stop-commands::'.length)
@@ -232,11 +245,11 @@ describe('relayed output cannot issue workflow commands', () => {
 
   it("wraps the action's own annotation during a relay so it still counts, on a line of its own", () => {
     const output = captureStdout()
-    core.stopCommands()
-    core.relay('partial line from the task without newline')
+    guard.stopCommands()
+    guard.relay('partial line from the task without newline')
     core.warning('retrying task b')
-    core.relay('more task output\n')
-    core.resumeCommands()
+    guard.relay('more task output\n')
+    guard.resumeCommands()
     const text = output()
     const token = /::stop-commands::(\S+)/.exec(text)![1]!
     expect(text).toContain(`partial line from the task without newline${os.EOL}::${token}::${os.EOL}::warning::retrying task b${os.EOL}::stop-commands::${token}${os.EOL}more task output`)
@@ -245,9 +258,9 @@ describe('relayed output cannot issue workflow commands', () => {
 
   it('ends a relayed partial line before resuming, so the resume marker is recognised', () => {
     const output = captureStdout()
-    core.stopCommands()
-    core.relay('no newline at the end')
-    core.resumeCommands()
+    guard.stopCommands()
+    guard.relay('no newline at the end')
+    guard.resumeCommands()
     const text = output()
     const token = /::stop-commands::(\S+)/.exec(text)![1]!
     expect(text).toContain(`no newline at the end${os.EOL}::${token}::${os.EOL}`)
