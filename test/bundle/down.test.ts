@@ -59,7 +59,8 @@ describe('mode: down with max-age-hours (the janitor)', () => {
     })
   }
 
-  it('tears down only the clusters of the prefix older than the age, verified, and lists them', async () => {
+  // Five steps against the double: more than the default 30 s on a loaded 2-core machine.
+  it('tears down only the clusters of the prefix older than the age, verified, and lists them', { timeout: 120_000 }, async () => {
     const s = (sky = createFakeSky())
     for (const name of ['gha-old-1', 'gha-old-2', 'gha-new-1', 'other-old-1']) {
       const r = await runMain({ env: s.env, inputs: { 'task-yaml': 'run: echo x', 'cluster-name': name, down: 'false' } })
@@ -79,7 +80,7 @@ describe('mode: down with max-age-hours (the janitor)', () => {
     expect(s.calls().map((c) => c.argv.join(' ')).slice(-3)).toEqual(['status -o json', 'down -y gha-old-1 gha-old-2', 'status -o json gha-old-1 gha-old-2'])
   })
 
-  it('with nothing old enough, does nothing and says so', async () => {
+  it('with nothing old enough, does nothing and says so', { timeout: 120_000 }, async () => {
     const s = (sky = createFakeSky())
     await runMain({ env: s.env, inputs: { 'task-yaml': 'run: echo x', 'cluster-name': 'gha-fresh', down: 'false' } })
     const main = await runMain({ env: s.env, inputs: { mode: 'down', 'max-age-hours': '1' } })

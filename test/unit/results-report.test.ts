@@ -19,6 +19,8 @@ function raw(overrides: Partial<RawInputs>): RawInputs {
   return { ...r, mode: 'report', ...overrides }
 }
 
+const SUMMARY_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'report-summary-')), 'summary')
+
 /** Parses the GITHUB_OUTPUT file (`name<<delimiter` blocks). */
 function outputs(): Record<string, string> {
   const text = fs.existsSync(outputFile) ? fs.readFileSync(outputFile, 'utf8') : ''
@@ -43,7 +45,12 @@ async function report(overrides: Partial<RawInputs>) {
 beforeEach(() => {
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'report-ws-'))
   outputFile = path.join(ws, '..', `${path.basename(ws)}-output`)
-  summaryFile = path.join(ws, '..', `${path.basename(ws)}-summary`)
+  // The toolkit's summary keeps the first path it sees for the whole process (as in a real step,
+  // where it never changes): one summary file for every test here, emptied before each.
+  summaryFile = SUMMARY_FILE
+  // The runner creates the file-command files before a step runs; the toolkit writes to existing ones.
+  fs.writeFileSync(outputFile, '')
+  fs.writeFileSync(summaryFile, '')
   vi.stubEnv('GITHUB_OUTPUT', outputFile)
   vi.stubEnv('GITHUB_STEP_SUMMARY', summaryFile)
   log = ''

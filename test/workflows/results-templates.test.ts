@@ -134,8 +134,11 @@ describe('the matrix sweep saves its cells and ranks them with mode: report', ()
     let log: string
     beforeEach(() => {
       ws = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-ws-'))
-      vi.stubEnv('GITHUB_OUTPUT', path.join(ws, '..', `${path.basename(ws)}.out`))
-      vi.stubEnv('GITHUB_STEP_SUMMARY', path.join(ws, '..', `${path.basename(ws)}.md`))
+      // The runner creates the file-command files before a step; the toolkit writes to existing ones.
+      for (const [name, file] of [['GITHUB_OUTPUT', `${ws}.out`], ['GITHUB_STEP_SUMMARY', `${ws}.md`]] as const) {
+        fs.writeFileSync(file, '')
+        vi.stubEnv(name, file)
+      }
       log = ''
       vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
         log += String(c)
