@@ -20,11 +20,17 @@ function displayNames(decl) {
   return decl.opts.map((o) => `'${o}'`).join(' / ')
 }
 
+// click prints a required argument bare, an optional one in brackets: `CLUSTER [JOBS]...`.
+function argLabel(d) {
+  const name = `${d.arg.toUpperCase()}${d.nargs === -1 ? '...' : ''}`
+  return d.required ? name : `[${d.arg.toUpperCase()}]${d.nargs === -1 ? '...' : ''}`
+}
+
 export function usageLine(grammar, command) {
   const decls = grammar[command] ?? []
   const args = decls
     .filter((d) => 'arg' in d)
-    .map((d) => `[${d.arg.toUpperCase()}]${d.nargs === -1 ? '...' : ''}`)
+    .map((d) => argLabel(d))
   const sub = Object.keys(grammar).some((k) => k.startsWith(command ? `${command} ` : '') && k !== command && k !== '')
   const parts = ['sky', command, '[OPTIONS]', ...args].filter(Boolean)
   if (sub && args.length === 0) parts.push('COMMAND [ARGS]...')
@@ -209,6 +215,8 @@ export function parseArgv(grammar, argv, env = process.env) {
       args[d.arg] = p < positionals.length ? positionals[p++] : null
     }
   })
+  const missing = help ? undefined : argDecls.find((d) => d.required && (d.nargs === -1 ? args[d.arg].length === 0 : args[d.arg] === null))
+  if (missing) throw new UsageError(`Missing argument '${argLabel(missing)}'.`, command)
   if (p < positionals.length) {
     const extra = positionals.slice(p)
     throw new UsageError(
