@@ -34,6 +34,7 @@ export interface FakeManagedJob {
   job_id: number
   task_id: number
   job_name: string
+  task_name?: string
   status: string
   recovery_count: number
   job_duration: number
@@ -64,8 +65,11 @@ export interface FakeRequest {
 export interface FakeLedger {
   clusters: FakeCluster[]
   jobs: FakeJob[]
+  /** One row per task of a managed job (a pipeline has several rows of one job_id). */
   managedJobs: FakeManagedJob[]
   requests: FakeRequest[]
+  /** The jobs controller cluster, once up (without consolidation mode). */
+  jobsController: { launched_at: number } | null
 }
 
 export interface FakeCall {
@@ -83,6 +87,8 @@ export interface LaunchBehaviour {
   leaveInit?: boolean
   hang?: boolean
   provisionMs?: number
+  /** The log tail of `sky launch` / `sky exec` drops this long after it starts: exit 1, the job goes on. */
+  dropStreamAfterMs?: number
 }
 
 export interface DownBehaviour {
@@ -101,12 +107,23 @@ export interface FakeSkyConfig {
   down?: DownBehaviour
   clusters?: Record<string, LaunchBehaviour & { launch?: LaunchBehaviour; down?: DownBehaviour }>
   managed?: {
+    /** The server runs the jobs controller next to itself (no `Job submitted` line). Default false. */
+    consolidation?: boolean
+    /** Without consolidation: 'up' when the jobs controller exists before the first managed job. */
+    controller?: 'up' | 'absent'
+    /** Cluster jobs the jobs controller ran before the first managed job (default 10): `Job submitted, ID` starts above it. */
+    controllerJobsBefore?: number
     preemptTimes?: number
     preemptAfterMs?: number
     failNoResource?: boolean
     failMessage?: string
     provisionMs?: number
+    /** The follow of `sky jobs launch` drops this long after it starts: exit 1, the job goes on. */
+    dropStreamAfterMs?: number
   }
+  /** `sky logs` / `sky jobs logs` (following) drop this long after they start. */
+  logs?: { dropStreamAfterMs?: number }
+  /** Enabled clouds; [] is no cloud at all: launches fail with NoCloudAccessError. */
   check?: { enabled?: string[] | Record<string, string[]> }
   server?: { version?: string; localUnreachable?: boolean }
   job?: { inheritEnv?: boolean }
@@ -155,4 +172,6 @@ export function startFakeServer(options?: {
   basicAuth?: { user: string; pass: string } | null
   user?: { name: string; id: string }
   apiVersion?: number
+  /** Behind an auth proxy: an anonymous health check gets only {status: 'healthy'} (or needs_auth from a client). */
+  authProxy?: boolean
 }): Promise<FakeServer>

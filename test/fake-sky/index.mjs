@@ -27,7 +27,7 @@ export function createFakeSky({ config = {}, home } = {}) {
 
   const ledger = () => {
     const l = readLedger(dir)
-    return { clusters: l.clusters, jobs: l.jobs, managedJobs: l.managedJobs, requests: l.requests }
+    return { clusters: l.clusters, jobs: l.jobs, managedJobs: l.managedJobs, requests: l.requests, jobsController: l.jobsController ?? null }
   }
 
   const calls = () => {

@@ -5,8 +5,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { spawn } from 'node:child_process'
-import { updateLedger } from './lib/ledger.mjs'
-import { TERMINAL, nowSec, writeDone, logsDir } from './lib/common.mjs'
+import { readLedger, updateLedger } from './lib/ledger.mjs'
+import { TERMINAL, controllerName, nowSec, writeDone, logsDir } from './lib/common.mjs'
+import { starting, finishing } from './lib/ansi.mjs'
+import { msg } from './lib/wordings.mjs'
 
 const [home, requestId] = process.argv.slice(2)
 const spec = JSON.parse(fs.readFileSync(path.join(home, 'requests', `${requestId}.json`), 'utf8'))
@@ -16,6 +18,14 @@ delete process.env.FAKE_SKY_JOB_ENV
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const reqLog = fs.openSync(spec.requestLog, 'a')
 const say = (s) => fs.writeSync(reqLog, s)
+
+/** A cluster this launch created goes away again when the launch fails (unless told to stay INIT). */
+function dropCreatedCluster() {
+  updateLedger(home, (l) => {
+    const i = l.clusters.findIndex((c) => c.name === spec.cluster)
+    if (i !== -1 && spec.createdCluster) l.clusters.splice(i, 1)
+  })
+}
 
 function findRequest(l) {
   return l.requests.find((r) => r.request_id === requestId)
@@ -79,17 +89,20 @@ function taskId(jobId) {
 async function clusterRequest() {
   const b = spec.behaviour ?? {}
   if (spec.kind === 'launch' && !spec.reuse) {
-    say(`⚙︎ Launching on ${spec.cloud} (${spec.region}).\n`)
+    if (b.noCloud) {
+      // No cloud enabled: the optimizer finds nothing to run on before anything is provisioned.
+      dropCreatedCluster()
+      finishRequest('FAILED', { error: msg.noCloud })
+      process.exit(0)
+    }
+    say(`${starting(`Launching on ${spec.cloud} (${spec.region}).`)}\n`)
     if (b.hang) {
       // Provisioning that never finishes: only down / api cancel / a kill ends it.
       for (;;) await sleep(60_000)
     }
     await sleep(b.provisionMs ?? 0)
     if (b.fail) {
-      updateLedger(home, (l) => {
-        const i = l.clusters.findIndex((c) => c.name === spec.cluster)
-        if (i !== -1 && spec.createdCluster && !b.leaveInit) l.clusters.splice(i, 1)
-      })
+      if (!b.leaveInit) dropCreatedCluster()
       finishRequest('FAILED', { error: b.failMessage })
       process.exit(0)
     }
@@ -98,11 +111,18 @@ async function clusterRequest() {
       const c = l.clusters.find((x) => x.name === spec.cluster)
       if (c) Object.assign(c, { status: 'UP', launched_at: nowSec() })
     })
-    say(`✓ Cluster launched: ${spec.cluster}.  View logs: sky logs --provision ${spec.cluster}\n`)
+    say(`${finishing(`Cluster launched: ${spec.cluster}.`)}  View logs: sky logs --provision ${spec.cluster}\n`)
   } else if (spec.kind === 'launch') {
     say(`Cluster ${spec.cluster} is UP; skipping provisioning.\n`)
   }
 
+  const first = spec.tasks[0]
+  if (first.run == null && first.setup == null) {
+    // cloud_vm_ray_backend._execute: nothing to run, no job.
+    say(msg.runNotSpecified)
+    finishRequest('SUCCEEDED', { job_id: null })
+    process.exit(0)
+  }
   const task = spec.tasks[0]
   const jobLog = path.join(logsDir(home, 'jobs'), `${spec.cluster}-${requestId}.log`)
   fs.writeFileSync(jobLog, '')
@@ -115,12 +135,13 @@ async function clusterRequest() {
       cluster: spec.cluster,
       job_id: id,
       job_name: task.name ?? null,
-      status: task.run == null ? 'SUCCEEDED' : 'PENDING',
+      status: 'PENDING',
       submitted_at: Date.now() / 1000,
       start_at: null,
       end_at: null,
       pid: process.pid,
       request_id: requestId,
+      resources: task.requested,
       log: jobLog
     }
     l.jobs.push(j)
@@ -132,7 +153,7 @@ async function clusterRequest() {
     })
     process.exit(0)
   }
-  say(`⚙︎ Job submitted, ID: ${job.job_id}\n`)
+  say(msg.jobSubmitted(job.job_id))
   finishRequest('SUCCEEDED', { job_id: job.job_id })
   fs.closeSync(reqLog)
 
@@ -147,26 +168,26 @@ async function clusterRequest() {
       return true
     })
 
+  // task_codegen.py: every job's log opens with these two lines (they mark where `sky logs`
+  // starts streaming). `✓ Job finished (status: S).` is not in the file: the tail adds it.
+  fs.writeSync(fd, msg.waitingForResources(task.numNodes ?? 1))
+  fs.writeSync(fd, msg.jobStarted)
   let status = 'SUCCEEDED'
-  if (task.run != null) {
-    const runSetup = spec.kind === 'launch' && !spec.noSetup && task.setup != null
-    if (runSetup) {
-      if (!setJob({ status: 'SETTING_UP', start_at: Date.now() / 1000 })) process.exit(0)
-      const r = await runBash(task.setup, { ...env, SKYPILOT_SETUP_NODE_RANK: '0' }, cwd, fd)
-      if (r.code !== 0) status = 'FAILED_SETUP'
-    }
-    if (status === 'SUCCEEDED') {
-      if (!setJob({ status: 'RUNNING', ...(runSetup ? {} : { start_at: Date.now() / 1000 }) })) process.exit(0)
-      const r = await runBash(task.run, env, cwd, fd)
-      if (r.code !== 0) status = 'FAILED'
-    }
+  const runSetup = spec.kind === 'launch' && !spec.noSetup && task.setup != null
+  if (runSetup) {
+    if (!setJob({ status: 'SETTING_UP', start_at: Date.now() / 1000 })) process.exit(0)
+    const r = await runBash(task.setup, { ...env, SKYPILOT_SETUP_NODE_RANK: '0' }, cwd, fd)
+    if (r.code !== 0) status = 'FAILED_SETUP'
   }
-  fs.writeSync(fd, `${status === 'SUCCEEDED' ? '✓' : '✗'} Job finished (status: ${status}).\n`)
+  if (status === 'SUCCEEDED' && task.run != null) {
+    if (!setJob({ status: 'RUNNING', ...(runSetup ? {} : { start_at: Date.now() / 1000 }) })) process.exit(0)
+    const r = await runBash(task.run, env, cwd, fd)
+    if (r.code !== 0) status = 'FAILED'
+  }
   fs.closeSync(fd)
   updateLedger(home, (l) => {
     const j = l.jobs.find((x) => x.request_id === requestId)
     if (j && !TERMINAL.has(j.status)) Object.assign(j, { status, end_at: Date.now() / 1000 })
-    else if (j && j.status === 'SUCCEEDED' && task.run == null) j.end_at = Date.now() / 1000
     // --down without -i: tear down once the job ends, except after a setup failure.
     if (spec.down && !spec.idle && (status === 'SUCCEEDED' || status === 'FAILED')) {
       const i = l.clusters.findIndex((c) => c.name === spec.cluster)
@@ -177,77 +198,122 @@ async function clusterRequest() {
 }
 
 // ---------------- managed job ----------------
+/**
+ * The jobs controller's part. Without consolidation mode the controller must be up (brought up
+ * here when it is not, which needs a cloud); the controller runs the job as a cluster job of its
+ * own, whose id (`Job submitted, ID: N`) is not the managed job id.
+ */
 async function managedRequest() {
   const m = spec.managed
   const jobLog = path.join(logsDir(home, 'managed'), `${requestId}.log`)
+  if (!m.consolidation && !m.controllerPreset && !readLedgerController()) {
+    say(msg.ensuringController(controllerName({ userName: spec.user })))
+    say(msg.choosingControllerResources)
+    if (m.noCloud) {
+      finishRequest('FAILED', { error: msg.noCloud })
+      process.exit(0)
+    }
+    say(`${starting(`Launching on ${spec.cloud} (${spec.region}).`)}\n`)
+    updateLedger(home, (l) => {
+      l.jobsController ??= { launched_at: nowSec() }
+    })
+    say(`${finishing(`Cluster launched: ${controllerName({ userName: spec.user })}.`)}\n`)
+  }
   fs.writeFileSync(jobLog, '')
-  say(`⚙︎ Launching managed job '${m.name}' from jobs controller...\n`)
-  const id = updateLedger(home, (l) => {
+  say(msg.launchingManaged(m.name, m.consolidation))
+  const { id, controllerJobId } = updateLedger(home, (l) => {
     const jid = (l.counters.managedJobId ?? 0) + 1
     l.counters.managedJobId = jid
-    l.managedJobs.push({
-      job_id: jid,
-      task_id: 0,
-      job_name: m.name,
-      status: 'PENDING',
-      recovery_count: 0,
-      job_duration: 0,
-      failure_reason: null,
-      submitted_at: Date.now() / 1000,
-      start_at: null,
-      end_at: null,
-      user_name: spec.user,
-      pid: process.pid,
-      request_id: requestId,
-      log: jobLog
+    spec.tasks.forEach((t, taskIndex) => {
+      l.managedJobs.push({
+        job_id: jid,
+        task_id: taskIndex,
+        job_name: m.name,
+        task_name: t.name ?? m.name,
+        status: 'PENDING',
+        recovery_count: 0,
+        job_duration: 0,
+        failure_reason: null,
+        // A pipeline's later tasks are submitted when they start (null until then, as the real queue shows).
+        submitted_at: taskIndex === 0 ? Date.now() / 1000 : null,
+        start_at: null,
+        end_at: null,
+        user_name: spec.user,
+        resources: t.requested,
+        cloud: spec.cloud,
+        region: spec.region,
+        pid: process.pid,
+        request_id: requestId,
+        log: jobLog
+      })
     })
-    return jid
+    if (m.consolidation) return { id: jid, controllerJobId: null }
+    const cj = (l.counters.controllerJobId || m.controllerJobsBefore) + 1
+    l.counters.controllerJobId = cj
+    return { id: jid, controllerJobId: cj }
   })
-  say(
-    `Managed Job ID: ${id}\n` +
-      '📋 Useful Commands\n' +
-      `├── To cancel the job:\t\tsky jobs cancel ${id}\n` +
-      `├── To stream job logs:\t\tsky jobs logs ${id}\n` +
-      `├── To stream controller logs:\tsky jobs logs --controller ${id}\n` +
-      '└── To view all managed jobs:\tsky jobs queue\n'
-  )
+  // The controller's own cluster job: a different counter. Consolidation mode prints nothing
+  // here (jobs/server/core.py _consolidated_launch builds the message and drops it).
+  if (controllerJobId != null) say(msg.jobSubmitted(controllerJobId))
   finishRequest('SUCCEEDED', { job_id: id })
   fs.closeSync(reqLog)
 
   const fd = fs.openSync(jobLog, 'a')
   const log = (s) => fs.writeSync(fd, s)
-  const setJob = (patch) =>
+  const setTask = (taskIndex, patch) =>
     updateLedger(home, (l) => {
-      const j = l.managedJobs.find((x) => x.job_id === id)
+      const j = l.managedJobs.find((x) => x.job_id === id && (x.task_id ?? 0) === taskIndex)
       if (!j || TERMINAL.has(j.status) || j.status === 'CANCELLING') return false
       Object.assign(j, patch)
       return true
     })
+  /** A task failed: it takes its reason, the tasks after it are cancelled (jobs/controller.py). */
+  const failFrom = (taskIndex, status, reason, runSeconds = 0) =>
+    updateLedger(home, (l) => {
+      const now = Date.now() / 1000
+      for (const j of l.managedJobs) {
+        if (j.job_id !== id || TERMINAL.has(j.status)) continue
+        if ((j.task_id ?? 0) === taskIndex) Object.assign(j, { status, failure_reason: reason, end_at: now, job_duration: runSeconds })
+        else if ((j.task_id ?? 0) > taskIndex) Object.assign(j, { status: 'CANCELLED', end_at: now })
+      }
+    })
+  const finish = () => {
+    fs.closeSync(fd)
+    const rows = readLedgerRows(id)
+    const status = (rows.find((r) => !TERMINAL.has(r.status)) ?? rows[rows.length - 1])?.status ?? 'FAILED_CONTROLLER'
+    writeDone(`${jobLog}.done`, { status })
+    process.exit(0)
+  }
   const cwd = ensureCwd()
-  let runSeconds = 0
-  let status = 'SUCCEEDED'
-  let reason = null
+
+  await sleep(spec.behaviour?.provisionMs ?? 0)
+  if (m.noCloud) {
+    // The controller's optimizer finds no cloud: the job never starts.
+    failFrom(0, 'FAILED_PRECHECKS', msg.noCloudReason)
+    finish()
+  }
+  if (m.failNoResource) {
+    failFrom(0, 'FAILED_NO_RESOURCE', spec.behaviour?.failMessage ?? 'Failed to provision all possible launchable resources.')
+    finish()
+  }
   let preemptionsLeft = m.preemptTimes ?? 0
   let recoveries = 0
-
-  if (!setJob({ status: 'STARTING' })) process.exit(0)
-  log(`⚙︎ Launching managed job cluster ${m.cluster} on ${spec.cloud} (${spec.region}).\n`)
-  await sleep(spec.behaviour?.provisionMs ?? 0)
-  if (m.failNoResource) {
-    status = 'FAILED_NO_RESOURCE'
-    reason = spec.behaviour?.failMessage ?? 'Failed to provision all possible launchable resources.'
-  }
-  for (let t = 0; t < spec.tasks.length && status === 'SUCCEEDED'; t++) {
+  for (let t = 0; t < spec.tasks.length; t++) {
     const task = spec.tasks[t]
+    let runSeconds = 0
+    if (!setTask(t, { status: 'STARTING', ...(t > 0 ? { submitted_at: Date.now() / 1000 } : {}) })) finish()
+    log(`${starting(`Launching managed job cluster ${m.cluster} on ${spec.cloud} (${spec.region}).`)}\n`)
     for (;;) {
       const env = jobEnv(task, { SKYPILOT_TASK_ID: `${taskId(id)}_${t}` })
-      if (!setJob({ status: 'RUNNING', start_at: Date.now() / 1000 })) process.exit(0)
+      if (!setTask(t, { status: 'RUNNING', start_at: Date.now() / 1000 })) finish()
+      log(msg.waitingForResources(task.numNodes ?? 1))
+      log(msg.jobStarted)
       if (task.setup != null) {
         const r = await runBash(task.setup, env, cwd, fd)
         if (r.code !== 0) {
-          status = 'FAILED_SETUP'
-          reason = `Setup failed with return code ${r.code}`
-          break
+          log(msg.jobFinished('FAILED_SETUP'))
+          failFrom(t, 'FAILED_SETUP', `Setup failed with return code ${r.code}`, runSeconds)
+          finish()
         }
       }
       if (task.run == null) break
@@ -266,29 +332,34 @@ async function managedRequest() {
           `\n⚠︎ The cluster ${m.cluster} was preempted (fake spot preemption). ` +
             `Managed job ${id} is RECOVERING (recovery #${recoveries}).\n`
         )
-        if (!setJob({ status: 'RECOVERING', recovery_count: recoveries })) process.exit(0)
+        if (!setTask(t, { status: 'RECOVERING', recovery_count: recoveries })) finish()
         await sleep(spec.behaviour?.provisionMs ?? 0)
-        log(`✓ Managed job ${id} recovered: the task restarts from the beginning.\n`)
+        log(`${finishing(`Managed job ${id} recovered: the task restarts from the beginning.`)}\n`)
         continue
       }
       const r = await running
       runSeconds += (Date.now() - started) / 1000
       if (r.code !== 0) {
-        status = 'FAILED'
-        reason = `Job failed with return code ${r.code}`
+        log(msg.jobFinished('FAILED'))
+        failFrom(t, 'FAILED', `Job failed with return code ${r.code}`, runSeconds)
+        finish()
       }
       break
     }
+    log(msg.jobFinished('SUCCEEDED'))
+    setTask(t, { status: 'SUCCEEDED', end_at: Date.now() / 1000, job_duration: runSeconds })
   }
-  log(`${status === 'SUCCEEDED' ? '✓' : '✗'} Managed job finished: ${id} (status: ${status}).\n`)
-  fs.closeSync(fd)
-  updateLedger(home, (l) => {
-    const j = l.managedJobs.find((x) => x.job_id === id)
-    if (j && !TERMINAL.has(j.status) && j.status !== 'CANCELLING') {
-      Object.assign(j, { status, failure_reason: reason, end_at: Date.now() / 1000, job_duration: runSeconds })
-    }
-  })
-  writeDone(`${jobLog}.done`, { status })
+  finish()
+}
+
+function readLedgerController() {
+  return readLedger(home).jobsController
+}
+
+function readLedgerRows(id) {
+  return readLedger(home)
+    .managedJobs.filter((j) => j.job_id === id)
+    .sort((a, b) => (a.task_id ?? 0) - (b.task_id ?? 0))
 }
 
 try {

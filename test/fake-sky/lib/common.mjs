@@ -1,11 +1,13 @@
-// Shared pieces of the fake: config, paths, status classes, the real wordings.
+// Shared pieces of the fake: config, paths, status classes. The real wordings are in wordings.mjs.
 import fs from 'node:fs'
 import path from 'node:path'
 import os from 'node:os'
+import crypto from 'node:crypto'
 
 export const DEFAULT_VERSION = '0.14.1'
 export const LOCAL_SERVER_URL = 'http://127.0.0.1:46580'
-export const API_VERSION = 20
+// The API version of the real build the contract test runs against (1.0.0-dev0 answers "53").
+export const API_VERSION = 53
 
 // sky/exceptions.py JobExitCode
 export const EXIT = { SUCCEEDED: 0, FAILED: 100, NOT_FINISHED: 101, NOT_FOUND: 102, CANCELLED: 103 }
@@ -114,6 +116,15 @@ export function userName(cfg) {
   return cfg.userName ?? process.env.USER ?? os.userInfo().username ?? 'runner'
 }
 
+/** The user's 8-hex hash, as SkyPilot names the jobs controller after it (sky-jobs-controller-<hash>). */
+export function userHash(cfg) {
+  return crypto.createHash('md5').update(userName(cfg)).digest('hex').slice(0, 8)
+}
+
+export function controllerName(cfg) {
+  return `sky-jobs-controller-${userHash(cfg)}`
+}
+
 export function nowSec() {
   return Math.floor(Date.now() / 1000)
 }
@@ -158,92 +169,6 @@ export function killGroup(pid) {
       process.kill(pid, 'SIGKILL')
     } catch {}
   }
-}
-
-/** Strip `user:pass@` from a URL for display. */
-export function redactUrl(url) {
-  try {
-    const u = new URL(url)
-    u.username = ''
-    u.password = ''
-    return u.toString().replace(/\/$/, '')
-  } catch {
-    return String(url).replace(/\/\/[^@/]*@/, '//')
-  }
-}
-
-// ---- real wordings (see README for the source files) ----
-export const msg = {
-  asyncHint(requestId, serverUrl) {
-    const s = requestId.slice(0, 8)
-    return (
-      '⚙︎ Request will continue running asynchronously.\n' +
-      `├── View logs: sky api logs ${s}\n` +
-      `├── Or, visit: ${serverUrl}/api/stream?request_id=${s}\n` +
-      `└── To cancel the request, run: sky api cancel ${s}\n`
-    )
-  },
-  submitted(requestName, requestId, serverUrl) {
-    const s = requestId.slice(0, 8)
-    return (
-      `Submitted ${requestName} request: ${requestId}\n` +
-      `├── Check logs with: sky api logs ${s}\n` +
-      `├── Or, visit: ${serverUrl}/api/stream?request_id=${s}\n` +
-      `└── To cancel the request, run: sky api cancel ${s}\n`
-    )
-  },
-  connection(url) {
-    return (
-      `sky.exceptions.ApiServerConnectionError: Could not connect to SkyPilot API server at ${url}. ` +
-      `Please ensure that the server is running. Try: curl ${url}/api/health`
-    )
-  },
-  auth(url) {
-    return (
-      `sky.exceptions.ApiServerAuthenticationError: Authentication required for SkyPilot API server at ${url}. ` +
-      `Please run:\n  sky api login -e ${url}`
-    )
-  },
-  installCommand(version) {
-    return version.includes('dev') ? `pip install -U "skypilot-nightly==${version}"` : `pip install -U "skypilot==${version}"`
-  },
-  clientTooOld({ clientVersion, serverVersion, minVersion }) {
-    // versions.CLIENT_TOO_OLD_ERROR (sic: no space after the colon)
-    return (
-      `Your SkyPilot client version is too old:${clientVersion}\n` +
-      `The server is running on ${serverVersion} and the minimum compatible version is ${minVersion}.\n` +
-      `Upgrade your client with:\n${msg.installCommand(serverVersion)}`
-    )
-  },
-  serverTooOld({ clientVersion, serverVersion, minVersion }) {
-    return (
-      `Your SkyPilot API server version is too old: ${serverVersion}\n` +
-      `The client is running on ${clientVersion} and the minimum compatible version is ${minVersion}.\n` +
-      'Contact your administrator to upgrade the remote API server or downgrade your client with:\n' +
-      `${msg.installCommand(serverVersion)}`
-    )
-  },
-  invalidClusterName(name) {
-    return (
-      `sky.exceptions.InvalidClusterNameError: Cluster name '${name}' is invalid; ensure it is fully ` +
-      'matched by regex (e.g., only contains letters, numbers and dash): [a-zA-Z]([-_.a-zA-Z0-9]*[a-zA-Z0-9])?'
-    )
-  },
-  nullEnv(key) {
-    return (
-      `ValueError: Environment variable '${key}' is None. Please set a value for it in task YAML or with ` +
-      `--env flag. To set it to be empty, use an empty string (${key}: "" in task YAML or --env ${key}="" in CLI).`
-    )
-  },
-  nullSecret(key) {
-    return (
-      `ValueError: Secret variable '${key}' is None. Please set a value for it in task YAML or with ` +
-      `--secret flag. To set it to be empty, use an empty string (${key}: "" in task YAML or --secret ${key}="" in CLI).`
-    )
-  },
-  noResources:
-    'sky.exceptions.ResourcesUnavailableError: Failed to provision all possible launchable resources. ' +
-    'Relax the task\'s resource requirements: 1x Kubernetes()\nTo keep retrying until the cluster is up, use the `--retry-until-up` flag.'
 }
 
 /** Parse "X.Y.Z[...]" into [major, minor]; null for dev/unparseable versions. */

@@ -10,7 +10,17 @@ export function sleepSync(ms) {
 }
 
 export function emptyLedger() {
-  return { clusters: [], jobs: [], managedJobs: [], requests: [], counters: { managedJobId: 0, attempts: {} } }
+  return {
+    // When the "server" started: its own daemon requests date from then.
+    since: Date.now() / 1000,
+    clusters: [],
+    jobs: [],
+    managedJobs: [],
+    requests: [],
+    // The jobs controller cluster, once up (no consolidation mode): { launched_at }.
+    jobsController: null,
+    counters: { managedJobId: 0, controllerJobId: 0, attempts: {} }
+  }
 }
 
 export function ledgerPath(home) {
