@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createFakeSky, startFakeServer, type FakeSky, type FakeSkyConfig } from '../fake-sky/index.mjs'
+import { updateLedger } from '../fake-sky/lib/ledger.mjs'
 
 const fakes: FakeSky[] = []
 function fake(config: FakeSkyConfig = {}): FakeSky {
@@ -14,6 +15,14 @@ function fake(config: FakeSkyConfig = {}): FakeSky {
 afterEach(() => {
   for (const f of fakes.splice(0)) f.cleanup()
 })
+
+/** The JSON a command printed, after the lines the real CLI prints before it (e.g. `Cluster(s) not found`). */
+function json(stdout: string): unknown {
+  return JSON.parse(stdout.slice(stdout.search(/^[[{]/m)))
+}
+
+const YELLOW = (s: string) => `\x1b[33m${s}\x1b[0m`
+const BOLD = (s: string) => `\x1b[1m${s}\x1b[0m`
 
 function task(f: FakeSky, name: string, body: string): string {
   const file = path.join(f.home, name)
@@ -146,6 +155,18 @@ describe('fake sky: launch', () => {
     expect(f.ledger().clusters[0]?.status).toBe('UP')
   })
 
+  it('no cloud enabled: the launch names its task and cluster, then fails with NoCloudAccessError (exit 1) and leaves nothing', async () => {
+    const f = fake({ check: { enabled: [] } })
+    const file = task(f, 'ok.yaml', 'run: echo ok\n')
+    const r = await f.run(['launch', '-y', '-c', 'c-nocloud', file])
+    expect(r).toMatchObject({
+      code: 1,
+      stdout: `YAML to run: ${file}\nRunning on cluster: c-nocloud\n`,
+      stderr: 'sky.exceptions.NoCloudAccessError: Cloud access is not set up. Run: \x1b[1msky check\x1b[0m\n'
+    })
+    expect(f.ledger().clusters).toEqual([])
+  })
+
   it('applies per-cluster overrides by glob', async () => {
     const f = fake({ clusters: { 'fan-2*': { failTimes: 5 } } })
     const file = task(f, 'ok.yaml', 'run: echo ok\n')
@@ -169,10 +190,10 @@ describe('fake sky: down, status, logs', () => {
     expect(d.stdout).toContain('Terminating cluster c-down...done.')
     const missing = await f.run(['down', '-y', 'c-down'])
     expect(missing.code).toBe(0)
-    expect(missing.stdout).toContain('Cluster(s) not found (tip: see `sky status`).')
+    expect(missing.stdout).toBe(`Cluster(s) not found: ${BOLD('c-down')}.\nCluster(s) not found (tip: see \`sky status\`).\n`)
     const s = await f.run(['status', 'c-down', '-o', 'json'])
     expect(s.code).toBe(0)
-    expect(JSON.parse(s.stdout)).toEqual([])
+    expect(s.stdout).toBe(`Cluster(s) not found: ${BOLD('c-down')}.\n[]\n`)
   })
 
   it('down.ignore: exits 0 as if terminated but the cluster remains', async () => {
@@ -193,10 +214,14 @@ describe('fake sky: down, status, logs', () => {
     const r = await f.run(['launch', '-y', '-d', '-c', 'c-long', file])
     expect(r.code).toBe(0)
     await f.waitFor((l) => l.jobs[0]?.status === 'RUNNING')
-    expect((await f.run(['logs', 'c-long', '1', '--status'])).code).toBe(101)
-    expect((await f.run(['logs', 'c-long', '7', '--status'])).code).toBe(102)
-    const q = JSON.parse((await f.run(['queue', 'c-long', '-o', 'json'])).stdout)
-    expect(q['c-long']).toEqual([expect.objectContaining({ job_id: 1, status: 'RUNNING' })])
+    const running = await f.run(['logs', 'c-long', '1', '--status'])
+    expect([running.code, running.stdout]).toEqual([101, 'Job 1: RUNNING\n'])
+    const unknown = await f.run(['logs', 'c-long', '7', '--status'])
+    expect([unknown.code, unknown.stdout]).toEqual([102, 'Job 7: None\nJob 7 not found\n'])
+    const queue = await f.run(['queue', 'c-long', '-o', 'json'])
+    expect(queue.stdout.split('\n')[0]).toBe('Fetching job queue for: c-long')
+    const q = json(queue.stdout) as Record<string, unknown[]>
+    expect(q['c-long']).toEqual([expect.objectContaining({ job_id: 1, job_name: '-', status: 'RUNNING' })])
     const tail = f.spawn(['logs', 'c-long', '1'])
     let streamed = ''
     tail.stdout.setEncoding('utf8').on('data', (d: string) => (streamed += d))
@@ -205,6 +230,35 @@ describe('fake sky: down, status, logs', () => {
     await f.run(['down', '-y', 'c-long'])
     expect(await tailCode).toBe(103)
     expect(f.ledger().jobs[0]?.status).toBe('CANCELLED')
+  })
+})
+
+describe('fake sky: log streams', () => {
+  it('sky logs shows the last 1000 lines unless --tail 0 or --no-follow, the hint on stderr, the final status at the end', async () => {
+    const f = fake()
+    expect((await f.run(['launch', '-y', '-c', 'c-tail', 'seq 1 1005'])).code).toBe(0)
+    const numbers = (x: { stdout: string }) => x.stdout.split('\n').filter((l) => /^\d+$/.test(l))
+    const tailed = await f.run(['logs', 'c-tail', '1'])
+    expect(tailed.stdout.split('\n')[0]).toBe(YELLOW("Tailing logs of job 1 on cluster 'c-tail'..."))
+    expect([numbers(tailed)[0], numbers(tailed).length]).toEqual(['6', 1000])
+    expect(tailed.stderr).toBe('Showing the last 1000 lines (default). Pass --tail 0 to print the entire log.\n')
+    expect(tailed.stdout).toContain('\x1b[0m\x1b[32m✓ Job finished (status: SUCCEEDED).\x1b[0m\x1b[0m\n')
+    expect(numbers(await f.run(['logs', '--tail', '0', 'c-tail', '1']))).toHaveLength(1005)
+    expect(numbers(await f.run(['logs', '--no-follow', 'c-tail', '1']))).toHaveLength(1005)
+    const missing = await f.run(['logs', 'nosuch', '1'])
+    expect([missing.code, missing.stderr.split('\n')[1]]).toEqual([1, `sky.exceptions.ClusterDoesNotExist: ${YELLOW("Cluster 'nosuch' does not exist.")}`])
+  })
+
+  it('a stream that drops after the job was submitted: the client exits 1 on a ConnectionError, the job goes on', async () => {
+    const f = fake({ launch: { dropStreamAfterMs: 400 } })
+    const r = await f.run(['launch', '-y', '-c', 'c-drop', 'echo before; sleep 30'])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain('Job submitted, ID: 1')
+    expect(r.stdout).toContain('before')
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(
+      /^requests\.exceptions\.ConnectionError: HTTPConnectionPool\(host='127\.0\.0\.1', port=46580\): Max retries exceeded with url: \/logs \(Caused by NewConnectionError/
+    )
+    expect(f.ledger().jobs[0]?.status).toBe('RUNNING')
   })
 })
 
@@ -223,8 +277,12 @@ describe('fake sky: interrupts and requests', () => {
     expect(code).toBe(1)
     const [request] = f.ledger().requests
     expect(request?.cluster_name).toBe('c-int')
-    expect(stdout).toContain('Request will continue running asynchronously.')
-    expect(stdout).toContain(`sky api cancel ${request?.request_id.slice(0, 8)}`)
+    // The client's logger: dim/bold codes kept, the newlines inside the message made \r\n.
+    const rid = request!.request_id.slice(0, 8)
+    expect(stdout).toContain(
+      `\x1b[0m⚙︎ Request will continue running asynchronously.\r\n\x1b[2m├── \x1b[0m\x1b[2mView logs: \x1b[1msky api logs ${rid}\x1b[0m\r\n` +
+        `\x1b[2m├── \x1b[0m\x1b[2mOr, visit: http://127.0.0.1:46580/api/stream?request_id=${rid}\r\n\x1b[2m└── \x1b[0m\x1b[2mTo cancel the request, run: \x1b[1msky api cancel ${rid}\x1b[0m\r\n`
+    )
     expect(stderr).toContain('Aborted!')
     // The server side goes on: the cluster comes up and the job runs to the end.
     await f.waitFor((l) => l.jobs[0]?.status === 'SUCCEEDED')
@@ -241,6 +299,9 @@ describe('fake sky: interrupts and requests', () => {
     expect(f.ledger().clusters[0]).toMatchObject({ name: 'c-hang', status: 'INIT' })
     const c = await f.run(['api', 'cancel', id!.slice(0, 8)])
     expect(c.code).toBe(0)
+    expect(c.stdout).toBe(`Cancelling 1 request: '${id!.slice(0, 8)}'...\nCancelled 1 request: ${id}\n`)
+    const again = await f.run(['api', 'cancel', id!.slice(0, 8)])
+    expect(again.stdout).toBe(`Cancelling 1 request: '${id!.slice(0, 8)}'...\nNo requests need to be cancelled.\n`)
     const l = f.ledger()
     expect(l.requests[0]?.status).toBe('CANCELLED')
     expect(l.clusters[0]?.status).toBe('INIT') // what was provisioned stays: tear it down
@@ -250,17 +311,94 @@ describe('fake sky: interrupts and requests', () => {
 })
 
 describe('fake sky: managed jobs', () => {
-  it('runs a managed job to success and never shows its cluster', async () => {
+  it("with a jobs controller: `Job submitted, ID` is the controller's own job id, `Managed Job ID` comes after the job when following", async () => {
     const f = fake()
     const file = task(f, 'mj.yaml', 'name: mj\nrun: echo managed-out\n')
-    const r = await f.run(['jobs', 'launch', '-y', '-n', 'mj', file])
-    expect(r.code).toBe(0)
-    expect(r.stdout).toContain('Managed Job ID: 1')
-    expect(r.stdout).toContain('managed-out')
-    const q = JSON.parse((await f.run(['jobs', 'queue', '-o', 'json'])).stdout)
-    expect(q).toEqual([expect.objectContaining({ job_id: 1, job_name: 'mj', status: 'SUCCEEDED', recovery_count: 0 })])
+    // No managed job yet, no controller: the queue is an error, as on a real server.
+    const before = await f.run(['jobs', 'queue', '-o', 'json'])
+    expect([before.code, before.stderr]).toEqual([1, 'sky.exceptions.ClusterNotUpError: No in-progress managed jobs.\n'])
+    const first = await f.run(['jobs', 'launch', '-y', '-n', 'mj', file])
+    expect(first.code).toBe(0)
+    // The controller had run 10 cluster jobs before (controllerJobsBefore's default): its job id
+    // is not the managed job's.
+    expect(first.stdout).toContain(`${YELLOW("Launching managed job 'mj' from jobs controller...")}\n\x1b[0m⚙︎ Job submitted, ID: 11\n`)
+    expect(first.stdout.indexOf('managed-out')).toBeLessThan(first.stdout.indexOf('Managed job finished: 1 (status: SUCCEEDED).'))
+    expect(first.stdout.indexOf('Managed job finished')).toBeLessThan(first.stdout.indexOf('📋 Useful Commands\nManaged Job ID: 1\n'))
+    expect((await f.run(['jobs', 'launch', '-y', '-d', '-n', 'x', file])).code).toBe(0)
+    const detached = await f.run(['jobs', 'launch', '-y', '-d', '-n', 'mj2', file])
+    expect(detached.stdout).toMatch(/Job submitted, ID: 13\n\n📋 Useful Commands\nManaged Job ID: 3\n/)
+    const q = json((await f.run(['jobs', 'queue', '-o', 'json'])).stdout) as Record<string, unknown>[]
+    expect(q.map((j) => j.job_id)).toEqual([3, 2, 1])
+    expect(q[2]).toMatchObject({ job_id: 1, job_name: 'mj', status: 'SUCCEEDED', recovery_count: 0, failure_reason: null, user_name: null })
     expect(f.ledger().clusters).toEqual([])
     expect((await f.run(['jobs', 'launch', '-y', '--down', file])).code).toBe(2)
+  })
+
+  it('consolidation mode without a cloud: no `Job submitted` line, FAILED_PRECHECKS and why (only with -v), exit 100', async () => {
+    const f = fake({ check: { enabled: [] }, managed: { consolidation: true } })
+    const file = task(f, 'mj.yaml', 'run: echo never\n')
+    const r = await f.run(['jobs', 'launch', '-y', '-n', 'pre', file])
+    expect(r.code).toBe(100)
+    expect(r.stdout).not.toContain('Job submitted')
+    expect(r.stdout).toContain(`\x1b[0m\x1b[32m✓ Managed job finished: 1 (status: FAILED_PRECHECKS).\x1b[0m\x1b[0m\n\n\n📋 Useful Commands\nManaged Job ID: 1\n`)
+    const plain = json((await f.run(['jobs', 'queue', '-o', 'json'])).stdout) as Record<string, unknown>[]
+    expect(plain[0]).toMatchObject({ status: 'FAILED_PRECHECKS', failure_reason: null })
+    const verbose = json((await f.run(['jobs', 'queue', '-v', '-o', 'json'])).stdout) as Record<string, unknown>[]
+    expect(verbose[0]?.failure_reason).toBe('[sky.exceptions.NoCloudAccessError] Cloud access is not set up. Run: \x1b[1msky check\x1b[0m')
+    const logs = await f.run(['jobs', 'logs', '1'])
+    expect([logs.code, logs.stderr]).toEqual([100, 'Showing the last 1000 lines (default). Pass --tail 0 to print the entire log.\n'])
+    expect(logs.stdout).toContain('Failure reason: [sky.exceptions.NoCloudAccessError]')
+    expect((await f.run(['jobs', 'logs', '--no-follow', '1'])).code).toBe(0)
+    const unknown = await f.run(['jobs', 'logs', '9'])
+    expect([unknown.code, unknown.stdout]).toEqual([102, 'Job 9 not found.\n'])
+  })
+
+  it('no cloud and no jobs controller: the launch fails bringing the controller up (exit 1)', async () => {
+    const f = fake({ check: { enabled: [] } })
+    const file = task(f, 'mj.yaml', 'run: echo never\n')
+    const r = await f.run(['jobs', 'launch', '-y', '-n', 'nc', file])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/Ensuring the jobs controller sky-jobs-controller-[0-9a-f]{8} is up before continuing job launch/)
+    expect(r.stderr).toBe('sky.exceptions.NoCloudAccessError: Cloud access is not set up. Run: \x1b[1msky check\x1b[0m\n')
+    expect(f.ledger().managedJobs).toEqual([])
+  })
+
+  it('a pipeline: one queue row per task; a failed task cancels the rest, and the job ends CANCELLED (exit 103)', async () => {
+    const f = fake({ managed: { controller: 'up' } })
+    const file = task(f, 'p.yaml', 'name: pipe\n---\nname: a\nrun: exit 1\n---\nname: b\nrun: echo b\n')
+    const r = await f.run(['jobs', 'launch', '-y', file])
+    expect(r.code).toBe(103)
+    const q = json((await f.run(['jobs', 'queue', '-o', 'json'])).stdout) as Record<string, unknown>[]
+    expect(q.map((j) => [j.job_id, j.task_id, j.job_name, j.task_name, j.status])).toEqual([
+      [1, 0, 'pipe', 'a', 'FAILED'],
+      [1, 1, 'pipe', 'b', 'CANCELLED']
+    ])
+  })
+
+  it('jobs queue shows the 50 newest jobs unless -a or --limit', async () => {
+    const f = fake({ managed: { controller: 'up' } })
+    updateLedger(f.home, (l: { managedJobs: unknown[] }) => {
+      for (let id = 1; id <= 52; id++) l.managedJobs.push({ job_id: id, task_id: 0, job_name: `j${id}`, status: 'SUCCEEDED', submitted_at: id, end_at: id, log: '' })
+    })
+    const ids = async (...args: string[]) => (json((await f.run(['jobs', 'queue', '-o', 'json', ...args])).stdout) as { job_id: number }[]).map((j) => j.job_id)
+    const shown = await ids()
+    expect([shown.length, shown[0], shown.at(-1)]).toEqual([50, 52, 3])
+    expect(await ids('-a')).toHaveLength(52)
+    expect(await ids('-l', '2')).toEqual([52, 51])
+  })
+
+  it('jobs cancel: a running job is scheduled to be cancelled (by id or name); finished and unknown ones are skipped', async () => {
+    const f = fake({ managed: { controller: 'up' } })
+    const file = task(f, 'mj.yaml', 'run: sleep 30\n')
+    expect((await f.run(['jobs', 'launch', '-y', '-d', '-n', 'long', file])).code).toBe(0)
+    await f.waitFor((l) => l.managedJobs[0]?.status === 'RUNNING')
+    const byName = await f.run(['jobs', 'cancel', '-y', '-n', 'long'])
+    expect(byName.stdout).toBe("'long' Job with ID 1 is scheduled to be cancelled.\n")
+    const again = await f.run(['jobs', 'cancel', '-y', '1', '7'])
+    expect(again.stdout).toBe('Job 1 is already in terminal state CANCELLED. Skipped.\nJob 7 not found. Skipped.\nNo job to cancel.\n')
+    expect((await f.run(['jobs', 'cancel', '-y', '-n', 'long'])).stdout).toBe("No running job found with name 'long'.\n")
+    const none = await f.run(['jobs', 'cancel', '-y'])
+    expect([none.code, none.stderr]).toEqual([2, expect.stringContaining("Error: Can only specify one of JOB_IDS, --name, --pool, or --all/--all-users. Provided ''.")])
   })
 
   it('recovers from a preemption (recovery_count 1) and completes', async () => {
@@ -318,10 +456,44 @@ describe('fake sky: API server', () => {
     }
     const down = await f.run(['status'], { env: { SKYPILOT_API_SERVER_ENDPOINT: 'http://user:hunter2@127.0.0.1:9' } })
     expect(down.code).toBe(1)
-    expect(down.stderr).toContain('Could not connect to SkyPilot API server at http://127.0.0.1:9')
-    expect(down.stderr).not.toContain('hunter2')
+    // As the real client: the endpoint as given, credentials included (the action must mask it).
+    expect(down.stderr).toContain('Could not connect to SkyPilot API server at http://user:hunter2@127.0.0.1:9. ')
     const info = await f.run(['api', 'info', '-o', 'json'], { env: { SKYPILOT_API_SERVER_ENDPOINT: 'http://127.0.0.1:9' } })
     expect(info.code).toBe(0)
+  })
+
+  it('basic auth: a wrong password passes /api/health (user null) and is refused at the first request; an invalid token is refused at once', async () => {
+    const server = await startFakeServer({ version: '0.14.1', token: 'sky_good', basicAuth: { user: 'ci', pass: 'pw' } })
+    const f = fake()
+    try {
+      const health = await fetch(`${server.url}/api/health`, { headers: { Authorization: `Basic ${Buffer.from('ci:wrong').toString('base64')}` } })
+      expect([health.status, ((await health.json()) as { user: unknown }).user]).toEqual([200, null])
+      const bad = await fetch(`${server.url}/api/health`, { headers: { Authorization: 'Bearer sky_bad' } })
+      expect([bad.status, await bad.json()]).toEqual([401, { detail: 'Invalid or expired service account token' }])
+      const wrong = await f.run(['status', '-o', 'json'], { env: { SKYPILOT_API_SERVER_ENDPOINT: server.url.replace('://', '://ci:wrong@') } })
+      expect(wrong.code).toBe(1)
+      expect(wrong.stderr.trimEnd().split('\n').at(-1)).toBe(`requests.exceptions.HTTPError: 401 Client Error: Unauthorized for url: ${server.url.replace('://', '://ci:wrong@')}/jobs/queue/v2`)
+      const right = await f.run(['status', '-o', 'json'], { env: { SKYPILOT_API_SERVER_ENDPOINT: server.url.replace('://', '://ci:pw@') } })
+      expect([right.code, right.stdout]).toEqual([0, '[]\n'])
+      const token = await f.run(['status', '-o', 'json'], { env: { SKYPILOT_API_SERVER_ENDPOINT: server.url, SKYPILOT_SERVICE_ACCOUNT_TOKEN: 'sky_bad' } })
+      expect([token.code, token.stderr]).toEqual([1, `sky.exceptions.ApiServerAuthenticationError: Authentication required for SkyPilot API server at ${server.url}. Please run:\n  sky api login -e ${server.url}\n`])
+    } finally {
+      await server.close()
+    }
+    const proxy = await startFakeServer({ authProxy: true })
+    try {
+      // Behind an auth proxy an anonymous probe (no client API version) learns only that it is up.
+      expect(await (await fetch(`${proxy.url}/api/health`)).json()).toEqual({ status: 'healthy' })
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('sky api status lists SkyPilot\'s own daemons (user skypilot-system) beside the user\'s running requests', async () => {
+    const f = fake({ managed: { consolidation: true } })
+    const rows = json((await f.run(['api', 'status', '-o', 'json'])).stdout) as Record<string, unknown>[]
+    expect(rows.every((r) => r.user_name === 'skypilot-system' && r.status === 'RUNNING')).toBe(true)
+    expect(rows.map((r) => r.name)).toContain('sky.managed-job-status-refresh')
   })
 
   it('sky check reports the configured clouds and exits 0 with none', async () => {
