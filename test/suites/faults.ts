@@ -1,7 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { FAKE_SKY_BIN_DIR, startFakeServer, type FakeSky, type FakeSkyConfig } from '../fake-sky/index.mjs'
-import { runMain, runPost, type StepOptions, type StepResult } from '../helpers/runner.js'
+import { updateLedger } from '../fake-sky/lib/ledger.mjs'
+import { everythingVisible, runMain, runPost, type StepOptions, type StepResult } from '../helpers/runner.js'
 import { Checks, closedPort, errorText, fakeSky, oneLine, pool, table, tempDir, warningText, withSky, writeScript } from './common.js'
 
 /**
@@ -37,7 +38,18 @@ const CLUSTER = 'gha-1234567890-1-train'
 const RUNNING = ['PENDING', 'SETTING_UP', 'RUNNING', 'RECOVERING', 'STARTING', 'CANCELLING']
 
 const callsOf = (s: FakeSky, command: string) => s.calls().filter((c) => c.argv.slice(0, command.split(' ').length).join(' ') === command)
-const post = (s: FakeSky, main: StepResult, extra: StepOptions = {}) => runPost(withSky(s, { ...extra, runnerTemp: main.runnerTemp, state: main.state }))
+const post = (s: FakeSky, main: StepResult, extra: StepOptions = {}) => runPost(withSky(s, { runnerTemp: main.runnerTemp, state: main.state, ...extra }))
+
+/** `count` finished managed jobs in the double's ledger, ids 1..count, as if launched earlier. */
+function seedManagedJobs(s: FakeSky, count: number): void {
+  const now = Date.now() / 1000
+  updateLedger(s.home, (l: { managedJobs: object[]; counters: { managedJobId?: number } }) => {
+    for (let id = 1; id <= count; id++) {
+      l.managedJobs.push({ job_id: id, task_id: 0, job_name: `old-${id}`, task_name: `old-${id}`, status: 'SUCCEEDED', recovery_count: 0, job_duration: 1, failure_reason: null, submitted_at: now - 3600 + id, start_at: now - 3600 + id, end_at: now - 3500 + id, user_name: 'runner', pid: null, request_id: null, log: null })
+    }
+    l.counters.managedJobId = count
+  })
+}
 const firstError = (r: StepResult) => errorText(r).split('\n')[0] ?? ''
 const noLeftovers = (c: Checks, s: FakeSky) =>
   c.add('no cluster left', s.ledger().clusters.length === 0).add('no running job left', s.ledger().jobs.every((j) => !RUNNING.includes(j.status)))
@@ -106,7 +118,7 @@ export function faultScenarios(): Scenario[] {
       const main = await runMain(withSky(s, { inputs: { 'task-yaml': LONG }, interrupt: { when: (out) => out.includes('training started'), signal: 'SIGKILL' } }))
       c.add('main killed', main.signal === 'SIGKILL').add('cluster was up before post', s.ledger().clusters.length === 1).add('state saved the cluster', JSON.stringify(main.state).includes(CLUSTER))
       const p = await post(s, main)
-      c.add('post exit 0', p.code === 0).add('post says verified gone', /verified gone/.test(p.stdout))
+      c.add('post exit 0', p.code === 0).add('post says torn down, as sky status showed', /torn down \(sky status no longer lists it\)/.test(p.stdout))
       noLeftovers(c, s)
       return `main killed (no output); post alone: ${p.code === 0 ? 'tore down, verified gone' : 'FAILED'}`
     }),
@@ -249,6 +261,112 @@ export function faultScenarios(): Scenario[] {
       } finally {
         fs.rmSync(spies, { recursive: true, force: true })
       }
+    }),
+
+    scenario('the log stream drops after the job was submitted', { launch: { dropStreamAfterMs: 400 } }, async (s, c, runMain) => {
+      const main = await runMain(withSky(s, { inputs: { 'task-yaml': 'run: |\n  echo "training started"\n  sleep 1.5\n  echo "training done"\n', 'retry-delay-seconds': '0' } }))
+      c.add('main exit 0', main.code === 0)
+        .add('status SUCCEEDED', main.outputs.status === 'SUCCEEDED')
+        .add('one launch: the job was not launched again', callsOf(s, 'launch').length === 1)
+        .add('asked SkyPilot for its status', callsOf(s, 'logs').some((x) => x.argv.includes('--status')))
+        .add('followed it to the end', main.stdout.includes('training done'))
+        .add('one job ran on the cluster', s.ledger().jobs.length === 1)
+        .add('says the stream ended after the job was submitted', /log stream ended .* after job 1 was submitted/.test(warningText(main)))
+      const p = await post(s, main)
+      c.add('post exit 0', p.code === 0)
+      noLeftovers(c, s)
+      return `main succeeded after the drop: ${callsOf(s, 'launch').length} launch, ${callsOf(s, 'logs').length} logs calls; post: ${p.code === 0 ? 'torn down' : 'FAILED'}`
+    }),
+
+    scenario("a cancelled run's managed job, found by name and verified CANCELLED", {}, async (s, c, runMain) => {
+      const inputs = { mode: 'managed', 'job-name': 'cancel-me', 'task-yaml': LONG }
+      const main = await runMain(withSky(s, { inputs, interrupt: { when: (out) => out.includes('training started'), signal: 'SIGINT' } }))
+      c.add('main exit 1', main.code === 1).add('status CANCELLED, exit-code 103', main.outputs.status === 'CANCELLED' && main.outputs['exit-code'] === '103')
+      const p = await post(s, main, { inputs })
+      const managed = s.ledger().managedJobs
+      c.add('post exit 0', p.code === 0)
+        .add('cancelled by name', callsOf(s, 'jobs cancel').some((x) => x.argv.join(' ') === 'jobs cancel -y -n cancel-me'))
+        .add('the queue shows it CANCELLED', managed.length === 1 && managed[0]!.status === 'CANCELLED')
+        .add('the summary says it ended CANCELLED', /Managed job 'cancel-me' \(1\) ended CANCELLED/.test(p.summary))
+      noLeftovers(c, s)
+      return `main cancelled; post: managed job ${managed[0]?.status ?? 'missing'}`
+    }),
+
+    scenario('a pipeline whose second task fails', {}, async (s, c, runMain) => {
+      const pipeline = 'name: pipe\n---\nname: prep\nrun: echo "prep ok"\n---\nname: train\nrun: |\n  echo "train breaks"\n  exit 3\n'
+      const main = await runMain(withSky(s, { inputs: { mode: 'managed', 'task-yaml': pipeline } }))
+      c.add('main exit 1', main.code === 1)
+        .add('status FAILED (not the first task\'s SUCCEEDED)', main.outputs.status === 'FAILED')
+        .add('exit-code 100', main.outputs['exit-code'] === '100')
+        .add('says the run command failed', /ended FAILED: the job's run command exited non-zero/.test(errorText(main)))
+      noLeftovers(c, s)
+      return `main failed: ${firstError(main)}`
+    }),
+
+    scenario('collect of a managed job older than the 50 newest', {}, async (s, c, runMain) => {
+      const server = await startFakeServer({ version: '0.14.1' })
+      try {
+        // 60 managed jobs, the first one ours: `sky jobs queue` without -a lists only the 50 newest.
+        seedManagedJobs(s, 60)
+        const main = await runMain(withSky(s, { inputs: { mode: 'collect', 'job-id': '1', 'wait-minutes': '0', 'api-server-endpoint': server.url } }))
+        c.add('main exit 0', main.code === 0).add('found: status SUCCEEDED', main.outputs.status === 'SUCCEEDED').add('asked with -a', callsOf(s, 'jobs queue').every((x) => x.argv.includes('-a')))
+        return `collect found job 1 of 60: ${main.outputs.status ?? 'no status'}`
+      } finally {
+        await server.close()
+      }
+    }),
+
+    scenario('mode: down of a cluster that does not exist', {}, async (s, c, runMain) => {
+      const main = await runMain(withSky(s, { inputs: { mode: 'down', 'cluster-name': 'gha-typo' } }))
+      c.add('main exit 1', main.code === 1)
+        .add('status NOT_FOUND', main.outputs.status === 'NOT_FOUND')
+        .add('no false claim of a teardown', !/TORN_DOWN|torn down/i.test(main.summary + main.stdout.replace(/^::debug.*$/gm, '')))
+        .add("says 'missing-ok' and a mistyped name", /missing-ok.*mistyped/.test(errorText(main)))
+        .add('no sky status to confirm what sky down said', callsOf(s, 'status').length === 0)
+      noLeftovers(c, s)
+      return `main failed: ${firstError(main)}`
+    }),
+
+    scenario('a wrong basic-auth password', {}, async (s, c, runMain) => {
+      const server = await startFakeServer({ version: '0.14.1', basicAuth: { user: 'ci', pass: 'right-password' } })
+      try {
+        const endpoint = server.url.replace('http://', 'http://ci:wrong-password@')
+        const main = await runMain(withSky(s, { inputs: { 'task-yaml': HELLO, 'api-server-endpoint': endpoint } }))
+        c.add('main exit 1', main.code === 1)
+          .add('refused before any sky call', s.calls().length === 0)
+          .add('says the user and password were not accepted', /did not accept the user and password/.test(errorText(main)))
+          .add('the password is not shown', !everythingVisible(main).includes('wrong-password'))
+        const p = await post(s, main)
+        c.add('post exit 0', p.code === 0)
+        noLeftovers(c, s)
+        return `main failed: ${firstError(main)}`
+      } finally {
+        await server.close()
+      }
+    }),
+
+    scenario('sky status fails while verifying the teardown', {}, async (s, c, runMain) => {
+      const main = await runMain(withSky(s, { inputs: { 'task-yaml': HELLO } }))
+      // The API server turns `sky status` away (an expired token, say): what is known is that the
+      // teardown could not be verified, not that the cluster runs.
+      const wrapper = tempDir('status-fails-')
+      writeScript(path.join(wrapper, 'sky'), `#!/bin/sh
+if [ "$1" = status ]; then echo "sky.exceptions.ApiServerAuthenticationError: Authentication required for SkyPilot API server." >&2; exit 1; fi
+exec '${path.join(FAKE_SKY_BIN_DIR, 'sky')}' "$@"
+`)
+      let p: StepResult
+      try {
+        p = await post(s, main, { env: { PATH: `${wrapper}${path.delimiter}${s.env.PATH}` }, state: { ...main.state, 'sky-path': path.join(wrapper, 'sky') } })
+        const error = errorText(p)
+        c.add('post exit 1 (nothing verified)', p.code === 1)
+          .add('says it could not verify, with the cause', /Could not verify that cluster .* is gone: sky status failed .*ApiServerAuthenticationError/.test(error))
+          .add('no false alarm', !/still running|costing money/.test(error))
+          .add('sky down did run', callsOf(s, 'down').length >= 1)
+      } finally {
+        fs.rmSync(wrapper, { recursive: true, force: true })
+      }
+      noLeftovers(c, s)
+      return `post failed, unverified: ${firstError(p)}`
     }),
 
     scenario('git source unreachable (https to a closed port)', {}, async (s, c, runMain) => {
