@@ -220,42 +220,35 @@ async function stillRunning(sky: Sky, cluster: string): Promise<{ id?: string; w
 }
 
 /**
- * The stream of a cluster job dropped after the job was submitted (exit 1). The job goes on: ask
- * its status (`sky logs --status`), re-attach while it runs, and report what SkyPilot answers.
+ * The stream of a cluster job dropped after the job was submitted (exit 1). The job goes on: follow
+ * its log again (`sky logs`: the rest of the log, job outputs included, and its exit code is the
+ * job's status), and if that keeps failing, ask its status once (`sky logs --status`). Never launch.
  */
 async function followDroppedClusterJob(sky: Sky, o: LaunchOptions, cluster: string, jobId: string, first: Attempt): Promise<Omit<LaunchResult, 'attempts' | 'durationMs'>> {
   const base = { jobId, requestId: first.scanner.requestId, submitted: true }
+  const settled = (code: number, finalStatus: string | undefined) => {
+    const outcome = outcomeOf(code)
+    const status = outcome.kind === 'job-failed' && finalStatus?.startsWith('FAILED') ? finalStatus : outcome.status
+    return { ...base, outcome, status, exitCode: code, message: outcome.kind === 'job-failed' ? describeFailedStatus(o.what, status) : describeOutcome(outcome, code, o.what) }
+  }
   let said = skyError(first.stderrTail)
-  for (let round = 1; round <= FOLLOW_ROUNDS; round++) {
-    core.warning(`${o.what}: the log stream ended (sky exit 1${said ? `: ${said.type}: ${said.message}` : ''}) after job ${jobId} was submitted. The job is not launched again: asking SkyPilot for its status.`)
-    let st: Awaited<ReturnType<Sky['jobStatus']>> | undefined
-    try {
-      st = await sky.jobStatus(cluster, jobId)
-    } catch (error) {
-      said = { type: 'Error', message: errorMessage(error) }
-    }
-    if (o.cancellation.cancelled) break
-    if (st && st.code !== null && st.code !== 1 && st.code !== 101) {
-      const outcome = outcomeOf(st.code)
-      const status = outcome.kind === 'job-failed' && st.status?.startsWith('FAILED') ? st.status : outcome.status
-      return { ...base, outcome, status, exitCode: st.code, message: outcome.kind === 'job-failed' ? describeFailedStatus(o.what, status) : describeOutcome(outcome, st.code, o.what) }
-    }
-    if (st?.code === 101) {
-      core.info(`Job ${jobId} is ${st.status ?? 'still running'}: following its log again (up to its last 1000 lines repeat).`)
-      const again = await reattach(sky, o, args.logsArgs(cluster, jobId, false), 'cluster')
-      if (o.cancellation.cancelled) break
-      if (again.code !== null && again.code !== 1) {
-        const outcome = outcomeOf(again.code)
-        const status = outcome.kind === 'job-failed' && again.scanner.finalStatus?.startsWith('FAILED') ? again.scanner.finalStatus : outcome.status
-        return { ...base, outcome, status, exitCode: again.code, message: outcome.kind === 'job-failed' ? describeFailedStatus(o.what, status) : describeOutcome(outcome, again.code, o.what) }
-      }
-      said = skyError(again.stderrTail) ?? said
-    } else if (st) {
-      said = skyError(st.output) ?? { type: 'sky logs --status', message: st.output }
-    }
+  for (let round = 1; round <= FOLLOW_ROUNDS && !o.cancellation.cancelled; round++) {
+    core.warning(`${o.what}: the log stream ended (sky exit 1${said ? `: ${said.type}: ${said.message}` : ''}) after job ${jobId} was submitted. The job is not launched again: following it again (up to its last 1000 lines repeat).`)
+    const again = await reattach(sky, o, args.logsArgs(cluster, jobId, false), 'cluster')
+    if (again.code !== null && again.code !== 1 && again.code !== 101) return settled(again.code, again.scanner.finalStatus)
+    said = skyError(again.stderrTail) ?? said
     if (round < FOLLOW_ROUNDS) await sleepUnlessStopped(o.retryDelaySeconds * 1000, o)
   }
   if (o.cancellation.cancelled) return { ...base, outcome: { kind: 'cancelled', status: 'CANCELLED' }, status: 'CANCELLED', exitCode: 103, message: `${o.what} was cancelled with the run.` }
+  // Following kept failing: one status, without the log.
+  try {
+    const st = await sky.jobStatus(cluster, jobId)
+    if (st.code !== null && st.code !== 1 && st.code !== 101) return settled(st.code, st.status)
+    if (st.code === 101) said = { type: 'status', message: `the job is ${st.status ?? 'still running'}` }
+    else said = skyError(st.output) ?? said
+  } catch (error) {
+    said = { type: 'Error', message: errorMessage(error) }
+  }
   return {
     ...base,
     outcome: outcomeOf(1),

@@ -23,14 +23,21 @@ describe('mode: down', () => {
     expect(s.calls().map((c) => c.argv.join(' ')).slice(-2)).toEqual(['down -y pipe-1', 'status -o json pipe-1'])
   })
 
-  it('passes when the cluster never came up', async () => {
+  it('a cluster that does not exist is NOT_FOUND, never TORN_DOWN: it fails (a typo would hide a real cluster) unless missing-ok', async () => {
     const s = (sky = createFakeSky())
     const main = await runMain({ env: s.env, inputs: { mode: 'down', 'cluster-name': 'never-launched' } })
-    expect(main.code).toBe(0)
-    expect(main.outputs.status).toBe('TORN_DOWN')
+    expect(main.code).toBe(1)
+    expect(main.outputs.status).toBe('NOT_FOUND')
+    expect(annotations(main.stdout, 'error').join('\n')).toMatch(/Cluster never-launched does not exist \(sky down found no such cluster\)\. If it is gone already, set 'missing-ok: true'/)
+    expect(main.summary).not.toMatch(/torn down|TORN_DOWN/)
+    const ok = await runMain({ env: s.env, inputs: { mode: 'down', 'cluster-name': 'never-launched', 'missing-ok': 'true' } })
+    expect(ok.code).toBe(0)
+    expect(ok.outputs.status).toBe('NOT_FOUND')
+    // What sky down said needs no sky status.
+    expect(s.calls().map((c) => c.argv[0])).toEqual(['--version', 'down', '--version', 'down'])
   })
 
-  it('fails loudly when sky down leaves the cluster', async () => {
+  it('fails loudly when sky down leaves the cluster', { timeout: 120_000 }, async () => {
     const s = (sky = createFakeSky({ config: { down: { ignore: true } } }))
     await runMain({ env: s.env, inputs: { 'task-yaml': 'run: echo x', 'cluster-name': 'pipe-2', down: 'false' } })
     const main = await runMain({ env: s.env, inputs: { mode: 'down', 'cluster-name': 'pipe-2' } })

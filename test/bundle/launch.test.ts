@@ -30,7 +30,7 @@ describe('launch, follow, tear down', () => {
     expect(calls.slice(2).map((c) => c.split(' ')[0])).toEqual(['cost-report', 'down', 'status'])
   })
 
-  it("a task's log lines that look like workflow commands stay text, also in a fan-out after another task ended", async () => {
+  it("a task's log lines that look like workflow commands stay text, also in a fan-out after another task ended", { timeout: 90_000 }, async () => {
     const s = fake()
     const single = await runMain(withSky(s, { inputs: { 'task-yaml': 'run: |\n  echo "::error::injected-single"\n  echo "::add-mask::hello"\n' } }))
     expect(single.code).toBe(0)

@@ -99,11 +99,25 @@ export async function runMainThenPost(opts: StepOptions = {}): Promise<{ main: S
   return { main, post }
 }
 
-/** Everything a user could see or that stays behind: for "no secret anywhere" assertions. */
+/**
+ * Everything a user could see or that stays behind: for "no secret anywhere" assertions. The log is
+ * shown as the runner shows it: `::add-mask::` lines are consumed, and every value they named is
+ * replaced by *** (a job may print a secret; the runner hides it if the action masked it first).
+ * Outputs, state, the summary and exported env are taken as written: no mask applies there.
+ */
 export function everythingVisible(...results: StepResult[]): string {
   return results
-    // `::add-mask::` lines are consumed by the runner, never shown: everything else is.
-    .map((r) => [r.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), r.stderr, r.summary, JSON.stringify(r.outputs), JSON.stringify(r.state), JSON.stringify(r.exportedEnv)].join('\n'))
+    .map((r) => {
+      const masks = r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('::add-mask::'))
+        .map((l) => l.slice('::add-mask::'.length).replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%'))
+        .filter(Boolean)
+        .sort((a, b) => b.length - a.length)
+      let log = r.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')
+      for (const m of masks) log = log.split(m).join('***')
+      return [log, r.stderr, r.summary, JSON.stringify(r.outputs), JSON.stringify(r.state), JSON.stringify(r.exportedEnv)].join('\n')
+    })
     .join('\n')
 }
 
