@@ -6,7 +6,7 @@ import { hostileTable, runHostileSuite, type HostileRow } from './hostile.js'
 let rows: HostileRow[] = []
 
 describe('hostile-input suite', () => {
-  it('every hostile value is rejected before sky with a fix, or passed through as one argument; no secret shows', { timeout: 150_000 }, async () => {
+  it('every hostile value is rejected before sky with a fix, or passed through as one argument; no secret shows', { timeout: 400_000 }, async () => {
     rows = await runHostileSuite()
     expect(rows.length).toBeGreaterThan(100)
     const failures = rows.filter((r) => !r.held && !r.open).map((r) => `${r.id} [${r.input}]: ${r.result}: ${r.failed.join('; ')} | ${r.message}`)
