@@ -335,16 +335,23 @@ describe('fake sky: managed jobs', () => {
   })
 
   it('consolidation mode without a cloud: no `Job submitted` line, FAILED_PRECHECKS and why (only with -v), exit 100', async () => {
-    const f = fake({ check: { enabled: [] }, managed: { consolidation: true } })
+    // The pre-checks fail 0.8 s after submission: the launch's follow sees the job end.
+    const f = fake({ check: { enabled: [] }, managed: { consolidation: true, provisionMs: 800 } })
     const file = task(f, 'mj.yaml', 'run: echo never\n')
     const r = await f.run(['jobs', 'launch', '-y', '-n', 'pre', file])
     expect(r.code).toBe(100)
     expect(r.stdout).not.toContain('Job submitted')
     expect(r.stdout).toContain(`\x1b[0m\x1b[32m✓ Managed job finished: 1 (status: FAILED_PRECHECKS).\x1b[0m\x1b[0m\n\n\n📋 Useful Commands\nManaged Job ID: 1\n`)
+    // Failed at once (before the follow starts): why, in the job's own words, then the hints.
+    f.writeConfig({ managed: { provisionMs: 0 } })
+    const quick = await f.run(['jobs', 'launch', '-y', '-n', 'pre2', file])
+    expect(quick.stdout).toContain(
+      `\x1b[33mJob 2 is already in terminal state FAILED_PRECHECKS. For more details, run: sky jobs logs --controller 2\x1b[0m\nFailure reason: [sky.exceptions.NoCloudAccessError] Cloud access is not set up. Run: \x1b[1msky check\x1b[0m\n\n📋 Useful Commands\nManaged Job ID: 2\n`
+    )
     const plain = json((await f.run(['jobs', 'queue', '-o', 'json'])).stdout) as Record<string, unknown>[]
-    expect(plain[0]).toMatchObject({ status: 'FAILED_PRECHECKS', failure_reason: null })
+    expect(plain[1]).toMatchObject({ job_id: 1, status: 'FAILED_PRECHECKS', failure_reason: null })
     const verbose = json((await f.run(['jobs', 'queue', '-v', '-o', 'json'])).stdout) as Record<string, unknown>[]
-    expect(verbose[0]?.failure_reason).toBe('[sky.exceptions.NoCloudAccessError] Cloud access is not set up. Run: \x1b[1msky check\x1b[0m')
+    expect(verbose[1]?.failure_reason).toBe('[sky.exceptions.NoCloudAccessError] Cloud access is not set up. Run: \x1b[1msky check\x1b[0m')
     const logs = await f.run(['jobs', 'logs', '1'])
     expect([logs.code, logs.stderr]).toEqual([100, 'Showing the last 1000 lines (default). Pass --tail 0 to print the entire log.\n'])
     expect(logs.stdout).toContain('Failure reason: [sky.exceptions.NoCloudAccessError]')

@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import { readLedger, updateLedger } from './ledger.mjs'
 import { EXIT, NAME_RE, TERMINAL, clusterBehaviour, exitCodeForStatus, killGroup, userName, writeDone } from './common.mjs'
 import { UsageError } from './parse.mjs'
-import { ctx, err, fail, out } from './context.mjs'
+import { ctx, fail, out } from './context.mjs'
 import { dashboardUrl, ensureServer, firstRequest, streamDroppedError } from './api-client.mjs'
 import { loadTasks, noCloud } from './tasks.mjs'
 import { newRequest, remoteBaseEnv, spawnRunner, waitRequest, writeSpec } from './requests.mjs'
@@ -25,9 +25,12 @@ export const NUM_MANAGED_JOBS_TO_SHOW = 50
 
 export const consolidation = () => ctx.cfg.managed?.consolidation === true
 
-/** Whether the managed-jobs machinery exists: consolidation mode, or a jobs controller that is up. */
+/**
+ * Whether the managed-jobs machinery exists: consolidation mode, or a jobs controller that is up
+ * (managed jobs on record live on one, so a ledger that holds some has it).
+ */
 function controllerUp(l) {
-  return consolidation() || Boolean(l.jobsController) || ctx.cfg.managed?.controller === 'up'
+  return consolidation() || Boolean(l.jobsController) || ctx.cfg.managed?.controller === 'up' || l.managedJobs.length > 0
 }
 
 function requireController(l) {

@@ -102,7 +102,7 @@ export function managedJobRecord(j, { verbose = false, allUsers = false } = {}) 
     cluster_resources_full: v(ran ? j.resources ?? '1x[CPU:2+]' : '-'),
     cloud: v(ran ? j.cloud ?? 'Kubernetes' : '-'),
     region: v(ran ? j.region ?? 'in-cluster' : '-'),
-    zone: v(ran ? '-' : '-'),
+    zone: v('-'),
     infra: v(ran ? `${j.cloud ?? 'Kubernetes'} (${j.region ?? 'in-cluster'})` : '-'),
     recovery_count: j.recovery_count ?? 0,
     details: v(failed ? `Failure: ${j.failure_reason}` : null),
