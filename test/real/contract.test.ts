@@ -102,6 +102,7 @@ afterAll(async () => {
     await d.server.close()
   }
   for (const f of fakes) f.cleanup()
+  fs.rmSync(workdir, { recursive: true, force: true })
 })
 
 describe.concurrent('the double answers as the real CLI does', () => {
