@@ -41,7 +41,9 @@ export async function tearDown(sky: Sky, clusters: string[]): Promise<TeardownRe
   for (let attempt = 1; attempt <= TEARDOWN_ATTEMPTS && remaining.length > 0; attempt++) {
     const down = await sky.down(remaining)
     if (down.code !== 0) cause = `sky down exit ${down.code}: ${lastLines(down.stderr)}`
-    notFound.push(...down.notFound)
+    // Not found on the first try: nothing was there. Not found on a later try: the earlier sky down
+    // removed it, and this one is the proof (its status could not be read in between).
+    if (attempt === 1) notFound.push(...down.notFound)
     remaining = remaining.filter((c) => !down.notFound.includes(c))
     if (remaining.length === 0) break
     try {
@@ -74,7 +76,7 @@ export function teardownProblem(result: TeardownResult): string | undefined {
   }
   if (result.unverified.length > 0) {
     const names = result.unverified.join(' ')
-    parts.push(`Could not verify that cluster ${result.unverified.join(', ')} is gone: sky status failed (${result.cause ?? 'no answer'}). Check with \`sky status ${names}\` and remove it with: sky down -y ${names}`)
+    parts.push(`Could not verify that cluster ${result.unverified.join(', ')} is gone: ${result.cause ?? 'sky status gave no answer'}. Check with \`sky status ${names}\` and remove it with: sky down -y ${names}`)
   }
   return parts.length > 0 ? parts.join('\n') : undefined
 }
