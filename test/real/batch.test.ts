@@ -15,19 +15,19 @@ describe.runIf(rs.toolCheckCli)('batch checks agree with real-sky check-cli and 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'real-batch-agree-'))
     fs.writeFileSync(path.join(dir, 't.yaml'), 'name: t\nresources: {cpus: 2+}\nrun: echo hi\n')
     fs.writeFileSync(path.join(dir, 'bad.yaml'), 'name: t\nresources: {disk_tier: fastest}\nrun: echo hi\n')
-    const lines = [['launch', '-y', '-c', 'abc', 't.yaml'], ['launch', '--no-such-flag', 't.yaml'], ['jobs', 'queue', '-a', '-o', 'json'], ['logs', '--tail', 'x', 'c', '1']]
-    const batch = await rs.checkCli(lines.map((argv) => ({ argv, cwd: dir })))
-    const single = await Promise.all(lines.map((argv) => rs.toolCheckCli!(argv, dir)))
-    expect(batch.map((b) => b.ok)).toEqual(single.map((s) => s.code === 0))
-    expect(batch.map((b) => b.ok)).toEqual([true, false, true, false])
+    // One refusal each, compared word for word with the tool's own commands (each costs a Python
+    // start-up); that the batches accept what is valid, and refuse what is not, the other real
+    // tests show on hundreds of lines and tasks, with refused controls among them.
+    const lines = [['launch', '-y', '-c', 'abc', 't.yaml'], ['launch', '--no-such-flag', 't.yaml']]
+    const [batch, single] = await Promise.all([rs.checkCli(lines.map((argv) => ({ argv, cwd: dir }))), rs.toolCheckCli!(lines[1]!, dir)])
+    expect(batch.map((b) => b.ok)).toEqual([true, false])
+    expect(single.code).toBe(2)
     // The usage error is click's own text, as the CLI prints it.
-    expect(batch[1]!.error).toBe(single[1]!.stderr)
+    expect(batch[1]!.error).toBe(single.stderr)
 
-    const files = ['t.yaml', 'bad.yaml']
-    const verdicts = await rs.validate(files.map((f) => ({ file: path.join(dir, f) })))
-    const tool = await Promise.all(files.map((f) => rs.toolValidate!(f, dir)))
-    expect(verdicts.map((v) => (v.ok ? 'valid' : v.error))).toEqual(tool.map((t) => t.stdout.trim()))
+    const [verdicts, tool] = await Promise.all([rs.validate(['t.yaml', 'bad.yaml'].map((f) => ({ file: path.join(dir, f) }))), rs.toolValidate!('bad.yaml', dir)])
     expect(verdicts.map((v) => v.ok)).toEqual([true, false])
+    expect(verdicts[1]!.error).toBe(tool.stdout.trim())
     fs.rmSync(dir, { recursive: true, force: true })
   })
 })
