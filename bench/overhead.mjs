@@ -60,9 +60,11 @@ export async function benchOverhead({ log }) {
   const ownMed = median(own)
   const floorMed = median(floor)
   return [
-    { figure: 'Own work, main + post (wall minus sky processes), median', measured: `${fmtMs(ownMed)} ${spread(own)}`, goal: '≤ 150 ms', met: ownMed <= 150, value: ownMed },
+    // Against the machine's own Node start-up, measured side by side: milliseconds alone move with
+    // the machine (a hosted runner's Node starts twice as slowly as this one's when quiet).
+    { figure: 'Own work, main + post (wall minus sky processes) / two bare Node start-ups, same runs', measured: `${(ownMed / floorMed).toFixed(2)}× (${fmtMs(ownMed)} / ${fmtMs(floorMed)})`, goal: '≤ 3×', met: ownMed / floorMed <= 3, value: ownMed },
+    { figure: '  own work, median', measured: `${fmtMs(ownMed)} ${spread(own)}`, goal: 'info', met: null },
     { figure: '  floor: two bare `node -e 0` start-ups, median', measured: `${fmtMs(floorMed)} ${spread(floor)}`, goal: 'info', met: null },
-    { figure: '  own work / floor (same runs)', measured: `${(ownMed / floorMed).toFixed(2)}×`, goal: 'info', met: null },
     { figure: '  own work by calls() durations (fake start-up not excluded), median', measured: fmtMs(median(ownByCalls)), goal: 'info', met: null },
     { figure: '  main wall / post wall / sky processes, medians', measured: `${fmtMs(median(mainWall))} / ${fmtMs(median(postWall))} / ${fmtMs(median(skyMs))}`, goal: 'info', met: null },
     { figure: '  bundle size dist/main/index.js', measured: kb(MAIN), goal: 'info', met: null },
@@ -77,11 +79,12 @@ function kb(file) {
   return `${(fs.statSync(file).size / 1024).toFixed(0)} KiB`
 }
 
-/** ncc splits dynamic imports (the cache client) into chunks loaded only on that path. */
+/** The bundler splits dynamic imports (cache client, GitHub client, OIDC) into chunks loaded only on their paths. */
 function lazyChunks() {
-  const dir = path.dirname(MAIN)
+  const dir = path.join(path.dirname(MAIN), 'chunks')
+  if (!fs.existsSync(dir)) return []
   return fs
     .readdirSync(dir)
-    .filter((f) => f.endsWith('.js') && f !== 'index.js')
-    .map((f) => ({ figure: `  lazily loaded chunk dist/main/${f} (cache client, cold path only)`, measured: kb(path.join(dir, f)), goal: 'info', met: null }))
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => ({ figure: `  chunk dist/main/chunks/${f}`, measured: kb(path.join(dir, f)), goal: 'info', met: null }))
 }

@@ -25,9 +25,11 @@ if (gen.status !== 0) {
 const lazyOidc = {
   name: 'lazy-oidc',
   setup(build) {
-    const real = path.join(root, 'node_modules', '@actions', 'core', 'lib', 'oidc-utils.js')
+    // Real paths: node_modules may be a link (esbuild resolves through it).
+    const real = fs.realpathSync(path.join(root, 'node_modules', '@actions', 'core', 'lib', 'oidc-utils.js'))
     build.onResolve({ filter: /^\.\/oidc-utils\.js$/ }, (args) => {
-      if (path.resolve(args.resolveDir, args.path) !== real) return undefined
+      const target = path.resolve(args.resolveDir, args.path)
+      if (!fs.existsSync(target) || fs.realpathSync(target) !== real) return undefined
       return { path: 'lazy-oidc', namespace: 'lazy-oidc' }
     })
     build.onLoad({ filter: /.*/, namespace: 'lazy-oidc' }, () => ({
