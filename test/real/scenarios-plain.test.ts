@@ -15,7 +15,7 @@ const on = { 'api-server-endpoint': s.plain }
 
 describe.concurrent('a plain API server, for real', () => {
   it("matches the server's version with the sky on PATH, and a launch with no cloud fails once with SkyPilot's words", async () => {
-    const run = realRun()
+    const run = realRun({}, { onPath: true })
     const inputs = { ...on, 'task-yaml': TASK, 'cluster-name': 'rt-plain-1', 'retry-delay-seconds': '0' }
     const m = await main(run, inputs)
     expect(m.outputs, shown(m)).toMatchObject({ status: 'LAUNCH_FAILED', 'exit-code': '1', 'skypilot-version': '1.0.0-dev0', 'cluster-name': 'rt-plain-1' })
@@ -32,7 +32,7 @@ describe.concurrent('a plain API server, for real', () => {
   })
 
   it("a development build on the server and no sky on PATH: says what to set, installs nothing", async () => {
-    const run = realRun({}, { withSky: false })
+    const run = realRun({}, { none: true })
     const m = await main(run, { ...on, 'task-yaml': TASK, 'cluster-name': 'rt-plain-2' })
     expect(m.code).toBe(1)
     expect(errorText(m), shown(m)).toMatch(/SkyPilot 1\.0\.0-dev0 is a development build, not a release on PyPI.*\(it is the API server's version\).*Set 'skypilot-version'/)
@@ -59,7 +59,7 @@ describe.concurrent('a plain API server, for real', () => {
     const m = await main(run, { ...on, mode: 'exec', 'task-yaml': TASK, 'cluster-name': 'rt-plain-noexec', 'retry-delay-seconds': '0' })
     expect(m.code).toBe(1)
     expect(errorText(m), shown(m)).toMatch(/Cluster 'rt-plain-noexec' does not exist, so 'mode: exec' has nothing to run on/)
-    expect(run.calls().map((c) => c.split(' ')[0])).toEqual(['--version', 'exec'])
+    expect(run.calls().map((c) => c.split(' ')[0])).toEqual(['exec'])
   })
 
   it('collect of a job on a cluster that does not exist is NOT_FOUND, saying why', async () => {

@@ -17,18 +17,30 @@ export interface RealRun {
   calls(): string[]
 }
 
-export function realRun(extra: Record<string, string | undefined> = {}, o: { withSky?: boolean } = {}): RealRun {
+/**
+ * A step's environment with the real `sky`. By default SkyPilot is "self-installed": a virtualenv
+ * of the action's own in the tool cache holds it (marker and bin/sky), as after a cached install, so
+ * the action asks it nothing it knows (no `sky --version`: each real call is seconds of CPU here).
+ * `onPath: true` puts it on PATH instead, where the action must ask its version; `none: true` gives
+ * no sky at all.
+ */
+export function realRun(extra: Record<string, string | undefined> = {}, o: { onPath?: boolean; none?: boolean; version?: string } = {}): RealRun {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'real-run-'))
   const log = path.join(dir, 'calls.log')
   fs.writeFileSync(log, '')
-  const bin = path.join(dir, 'bin')
-  fs.mkdirSync(bin)
-  if (o.withSky !== false) {
+  const toolCache = path.join(dir, 'toolcache')
+  const onPathDir = path.join(dir, 'bin')
+  const venv = path.join(toolCache, 'skypilot', o.version ?? '1.0.0-dev0', 'none', 'x64', 'venv')
+  const bin = o.onPath ? onPathDir : path.join(venv, 'bin')
+  fs.mkdirSync(bin, { recursive: true })
+  if (!o.none) {
     fs.writeFileSync(path.join(bin, 'sky'), `#!/bin/bash\nprintf '%s\\n' "$*" >> ${JSON.stringify(log)}\nexec ${JSON.stringify(realSky().sky)} "$@"\n`, { mode: 0o755 })
+    if (!o.onPath) fs.writeFileSync(path.join(venv, '.skypilot-action.json'), JSON.stringify({ version: o.version ?? '1.0.0-dev0', extras: [], python: '3.13' }))
   }
   return {
     env: {
-      PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`,
+      PATH: `${o.onPath ? `${onPathDir}:` : ''}/usr/local/bin:/usr/bin:/bin`,
+      RUNNER_TOOL_CACHE: toolCache,
       // The action's own retry and teardown waits, shortened as in the other tiers.
       SKYPILOT_ACTION_RETRY_DELAY_MS: '200',
       SKYPILOT_API_SERVER_ENDPOINT: undefined,
