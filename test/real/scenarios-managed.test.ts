@@ -24,7 +24,9 @@ beforeAll(async () => {
   await sky(['jobs', 'queue', '-o', 'json'], s.consolidation)
 })
 
-describe('managed jobs, for real', () => {
+// Concurrent: most of each scenario is the server's jobs controller taking the job to its end, time
+// the scenarios can share (each finds its own job by a name of its own).
+describe.concurrent('managed jobs, for real', () => {
   it('a managed job that fails its pre-checks: its real id, FAILED_PRECHECKS and why, exit code 100, nothing for the post step to do', async () => {
     const run = realRun()
     const inputs = { ...on, 'task-yaml': TASK, 'job-name': 'rt-managed-1' }
