@@ -8,7 +8,7 @@ export default defineConfig({
   test: {
     include: ['test/real/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
-    globalSetup: ['test/real/lib/global-setup.ts'],
+    globalSetup: ['test/helpers/temp-root.ts', 'test/real/lib/global-setup.ts'],
     // Each real `sky` call is seconds of Python start-up on 2 cores; a fresh server is slower still.
     testTimeout: 600_000,
     hookTimeout: 600_000,
