@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import crypto from 'node:crypto'
 import { spawn } from 'node:child_process'
+import { NO_BACKGROUND_COMPILE } from './v8-flags.mjs'
 import { fileURLToPath } from 'node:url'
 import { updateLedger } from './ledger.mjs'
 import { logsDir, userHash, userName } from './common.mjs'
@@ -51,7 +52,7 @@ export function remoteBaseEnv() {
 export function spawnRunner(requestId, jobEnv) {
   const env = { ...process.env, FAKE_SKY_JOB_ENV: JSON.stringify(jobEnv) }
   delete env.NODE_OPTIONS
-  const child = spawn(process.execPath, [RUNNER, ctx.H, requestId], { detached: true, stdio: 'ignore', env })
+  const child = spawn(process.execPath, [...NO_BACKGROUND_COMPILE, RUNNER, ctx.H, requestId], { detached: true, stdio: 'ignore', env })
   child.unref()
   updateLedger(ctx.H, (l) => {
     const r = l.requests.find((x) => x.request_id === requestId)
