@@ -36,6 +36,10 @@ for (const f of [MAIN, POST]) {
 }
 
 const log = (line) => process.stderr.write(`${line}\n`)
+// Every temporary folder of the run (runner temps, shims, logs, the double's homes) goes under one
+// folder, removed at the end: os.tmpdir() reads TMPDIR, and the processes spawned inherit it.
+const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'skypilot-action-bench-'))
+process.env.TMPDIR = tempRoot
 const nodeVersion = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim()
 const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${nodeVersion}`
 const loadStart = os.loadavg()
@@ -75,4 +79,5 @@ const results = path.join(ROOT, 'bench', 'results')
 fs.mkdirSync(results, { recursive: true })
 fs.writeFileSync(path.join(results, 'latest.md'), doc)
 log(`written to ${path.relative(process.cwd(), path.join(results, 'latest.md'))}`)
+fs.rmSync(tempRoot, { recursive: true, force: true })
 process.exit(crashed || (strict && missed.length > 0) ? 1 : 0)
