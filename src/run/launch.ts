@@ -37,7 +37,11 @@ export interface LaunchOptions {
   groupTitle?: string
   onJobId?: (id: string) => void
   onRequestId?: (id: string) => void
-  /** Every chunk of sky's stdout (the job's log) as it is relayed: job outputs are read from it. */
+  /**
+   * Every chunk of sky's stdout (the job's log) as it is relayed: job outputs are read from it. Set,
+   * a dropped stream is followed again from the log's first line, so that no marker written while
+   * it was down is missed (the markers read twice set the same values again: last value wins).
+   */
   onChunk?: (chunk: Buffer) => void
   /** A new launch of the job begins (attempt n > 1 runs it again: what the last one printed is void). */
   onRelaunch?: () => void
@@ -233,8 +237,8 @@ async function followDroppedClusterJob(sky: Sky, o: LaunchOptions, cluster: stri
   }
   let said = skyError(first.stderrTail)
   for (let round = 1; round <= FOLLOW_ROUNDS && !o.cancellation.cancelled; round++) {
-    core.warning(`${o.what}: the log stream ended (sky exit 1${said ? `: ${said.type}: ${said.message}` : ''}) after job ${jobId} was submitted. The job is not launched again: following it again (up to its last 1000 lines repeat).`)
-    const again = await reattach(sky, o, args.logsArgs(cluster, jobId, false), 'cluster')
+    core.warning(`${o.what}: the log stream ended (sky exit 1${said ? `: ${said.type}: ${said.message}` : ''}) after job ${jobId} was submitted. The job is not launched again: following it again (${repeats(o)}).`)
+    const again = await reattach(sky, o, args.logsArgs(cluster, jobId, wholeLog(o)), 'cluster')
     if (again.code !== null && again.code !== 1 && again.code !== 101) return settled(again.code, again.scanner.finalStatus)
     said = skyError(again.stderrTail) ?? said
     if (round < FOLLOW_ROUNDS) await sleepUnlessStopped(o.retryDelaySeconds * 1000, o)
@@ -259,6 +263,10 @@ async function followDroppedClusterJob(sky: Sky, o: LaunchOptions, cluster: stri
 }
 
 /** Streams `sky logs` / `sky jobs logs` again, relaying and scanning as the first stream did. */
+/** Re-attaching reads the whole log when job outputs are read from it (see onChunk). */
+const wholeLog = (o: LaunchOptions): boolean => o.onChunk !== undefined
+const repeats = (o: LaunchOptions): string => (wholeLog(o) ? 'from its first line, for the job outputs: the lines already shown repeat' : 'up to its last 1000 lines repeat')
+
 async function reattach(sky: Sky, o: LaunchOptions, argv: string[], kind: 'cluster' | 'managed'): Promise<Attempt> {
   const scanner = new OutputScanner(kind)
   const stream = sky.stream(argv, {
@@ -304,8 +312,8 @@ async function settleManaged(sky: Sky, o: LaunchOptions, job: Partial<ManagedJob
   let code = a.code
   if (dropped && id) {
     for (let round = 1; round <= FOLLOW_ROUNDS && !o.cancellation.cancelled && !o.detached; round++) {
-      core.warning(`${o.what}: the log stream ended (sky exit ${code}) after managed job ${id} was created. It is not launched again: following it.`)
-      const again = await reattach(sky, o, args.jobsLogsArgs(id, false), 'managed')
+      core.warning(`${o.what}: the log stream ended (sky exit ${code}) after managed job ${id} was created. It is not launched again: following it again (${repeats(o)}).`)
+      const again = await reattach(sky, o, args.jobsLogsArgs(id, wholeLog(o)), 'managed')
       code = again.code
       if (code !== null && code !== 1) break
       if (round < FOLLOW_ROUNDS) await sleepUnlessStopped(o.retryDelaySeconds * 1000, o)

@@ -80,8 +80,9 @@ export const statusArgs = (clusters: string[]): string[] => ['status', '-o', 'js
 export const queueArgs = (cluster: string): string[] => ['queue', '-o', 'json', cluster]
 /**
  * Following a job's log: sky shows only its last 1000 lines unless `--tail 0`. The whole log is
- * wanted when collecting (job outputs printed early must be read); re-attaching after a dropped
- * stream takes the default (the lines already relayed repeat, up to 1000 of them).
+ * wanted when collecting (job outputs printed early must be read), and when re-attaching after a
+ * dropped stream while job outputs are read (a marker written while the stream was down may be more
+ * than 1000 lines back); otherwise a re-attach takes the default (up to 1000 relayed lines repeat).
  */
 export const logsArgs = (cluster: string, jobId: string, whole = true): string[] => ['logs', ...(whole ? ['--tail', '0'] : []), cluster, jobId]
 /** Prints `Job N: STATUS` and exits with the status class (0, 100, 101, 102, 103). */

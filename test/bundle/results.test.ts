@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fake, fakeServer, withSky } from '../helpers/fakes.js'
+import { callsOf, fake, fakeServer, withSky } from '../helpers/fakes.js'
 import { startGitHubApi, type GitHubApi } from '../helpers/github-api.js'
 import { annotations, everythingVisible, runMain, runMainThenPost } from '../helpers/runner.js'
 
@@ -20,6 +20,19 @@ describe('job outputs', () => {
     expect(main.outputs).not.toHaveProperty('sneaky')
     expect(annotations(main.stdout, 'notice').join('\n')).toMatch(/'sneaky' is not in 'job-outputs': ignored/)
     expect(main.summary).toContain('| val\\_loss | 0.25 |')
+  })
+
+  it('a marker written while the log stream was down is read: the job is followed again from its first line, not its last 1000', async () => {
+    // Each stream drops 300 ms in (the API server restarting). The first follow drops before the
+    // marker; the next, 2 s later, comes after it and 3000 more lines: only the whole log holds it.
+    const s = fake({ launch: { dropStreamAfterMs: 300 }, logs: { dropStreamAfterMs: 300 } })
+    const task = 'run: |\n  echo "training started"\n  sleep 2.5\n  echo "skypilot-output accuracy=0.93"\n  seq 1 3000\n  echo "training done"\n'
+    const main = await runMain(withSky(s, { inputs: { 'task-yaml': task, 'job-outputs': 'accuracy', 'retry-delay-seconds': '2' } }))
+    expect(main.code, main.stdout.slice(-3000)).toBe(0)
+    expect(main.outputs).toMatchObject({ status: 'SUCCEEDED', accuracy: '0.93' })
+    expect(callsOf(s, 'launch')).toHaveLength(1)
+    expect(callsOf(s, 'logs').every((c) => c.argv.join(' ').startsWith('logs --tail 0 '))).toBe(true)
+    expect(annotations(main.stdout, 'warning').join('\n')).toMatch(/following it again \(from its first line, for the job outputs: the lines already shown repeat\)/)
   })
 
   it("a value that holds a secret is refused, and the secret shows nowhere", async () => {
