@@ -252,6 +252,20 @@ async function managedRequest() {
     l.counters.controllerJobId = cj
     return { id: jid, controllerJobId: cj }
   })
+  /** A task failed: it takes its reason, the tasks after it are cancelled (jobs/controller.py). */
+  const failFrom = (taskIndex, status, reason, runSeconds = 0) =>
+    updateLedger(home, (l) => {
+      const now = Date.now() / 1000
+      for (const j of l.managedJobs) {
+        if (j.job_id !== id || TERMINAL.has(j.status)) continue
+        if ((j.task_id ?? 0) === taskIndex) Object.assign(j, { status, failure_reason: reason, end_at: now, job_duration: runSeconds })
+        else if ((j.task_id ?? 0) > taskIndex) Object.assign(j, { status: 'CANCELLED', end_at: now })
+      }
+    })
+  // Pre-checks that fail with no provisioning delay have failed before the launch request returns:
+  // the launch's follow then finds the job ended ("already in terminal state"), every time. (With a
+  // real server it depends on whether the controller or the client is quicker.)
+  if (m.noCloud && !((spec.behaviour?.provisionMs ?? 0) > 0)) failFrom(0, 'FAILED_PRECHECKS', msg.noCloudReason)
   // The controller's own cluster job: a different counter. Consolidation mode prints nothing
   // here (jobs/server/core.py _consolidated_launch builds the message and drops it).
   if (controllerJobId != null) say(msg.jobSubmitted(controllerJobId))
@@ -266,16 +280,6 @@ async function managedRequest() {
       if (!j || TERMINAL.has(j.status) || j.status === 'CANCELLING') return false
       Object.assign(j, patch)
       return true
-    })
-  /** A task failed: it takes its reason, the tasks after it are cancelled (jobs/controller.py). */
-  const failFrom = (taskIndex, status, reason, runSeconds = 0) =>
-    updateLedger(home, (l) => {
-      const now = Date.now() / 1000
-      for (const j of l.managedJobs) {
-        if (j.job_id !== id || TERMINAL.has(j.status)) continue
-        if ((j.task_id ?? 0) === taskIndex) Object.assign(j, { status, failure_reason: reason, end_at: now, job_duration: runSeconds })
-        else if ((j.task_id ?? 0) > taskIndex) Object.assign(j, { status: 'CANCELLED', end_at: now })
-      }
     })
   const finish = () => {
     fs.closeSync(fd)

@@ -312,7 +312,9 @@ describe('fake sky: interrupts and requests', () => {
 
 describe('fake sky: managed jobs', () => {
   it("with a jobs controller: `Job submitted, ID` is the controller's own job id, `Managed Job ID` comes after the job when following", async () => {
-    const f = fake()
+    // The job starts 1.5 s after it is submitted: the launch's follow is on by then, every time
+    // (a job that ended before the follow began is the consolidation-mode test's case).
+    const f = fake({ managed: { provisionMs: 1500 } })
     const file = task(f, 'mj.yaml', 'name: mj\nrun: echo managed-out\n')
     // No managed job yet, no controller: the queue is an error, as on a real server.
     const before = await f.run(['jobs', 'queue', '-o', 'json'])
