@@ -43,6 +43,10 @@ export function realRun(extra: Record<string, string | undefined> = {}, o: { onP
       RUNNER_TOOL_CACHE: toolCache,
       // The action's own retry and teardown waits, shortened as in the other tiers.
       SKYPILOT_ACTION_RETRY_DELAY_MS: '200',
+      // A real `sky api cancel` on this 2-core machine, loaded by the other test files, can take more
+      // than the 6.5 s the runner leaves after its SIGINT: the scenarios check what the server
+      // answered, so they give the cancel calls the time a quiet machine would.
+      SKYPILOT_ACTION_CANCEL_WINDOW_MS: '20000',
       SKYPILOT_API_SERVER_ENDPOINT: undefined,
       SKYPILOT_SERVICE_ACCOUNT_TOKEN: undefined,
       ...extra
