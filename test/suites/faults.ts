@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { FAKE_SKY_BIN_DIR, startFakeServer, type FakeSky, type FakeSkyConfig } from '../fake-sky/index.mjs'
+import { FAKE_SKY_BIN_DIR, startFakeServer, type FakeServer, type FakeSky, type FakeSkyConfig } from '../fake-sky/index.mjs'
 import { updateLedger } from '../fake-sky/lib/ledger.mjs'
 import { everythingVisible, runMain, runPost, type StepOptions, type StepResult } from '../helpers/runner.js'
 import { Checks, closedPort, errorText, fakeSky, oneLine, pool, table, tempDir, warningText, withSky, writeScript } from './common.js'
@@ -39,6 +39,16 @@ const RUNNING = ['PENDING', 'SETTING_UP', 'RUNNING', 'RECOVERING', 'STARTING', '
 
 const callsOf = (s: FakeSky, command: string) => s.calls().filter((c) => c.argv.slice(0, command.split(' ').length).join(' ') === command)
 const post = (s: FakeSky, main: StepResult, extra: StepOptions = {}) => runPost(withSky(s, { runnerTemp: main.runnerTemp, state: main.state, ...extra }))
+
+/** A fake API server for one scenario, closed when the scenario ends however it ends. */
+async function onServer<T>(options: Parameters<typeof startFakeServer>[0], scenario: (server: FakeServer) => Promise<T>): Promise<T> {
+  const server = await startFakeServer(options)
+  try {
+    return await scenario(server)
+  } finally {
+    await server.close()
+  }
+}
 
 /** `count` finished managed jobs in the double's ledger, ids 1..count, as if launched earlier. */
 function seedManagedJobs(s: FakeSky, count: number): void {
@@ -162,8 +172,7 @@ export function faultScenarios(): Scenario[] {
     }),
 
     scenario('token rejected', {}, async (s, c, runMain) => {
-      const server = await startFakeServer({ version: '0.14.1', token: 'sky_the_right_one' })
-      try {
+      return onServer({ version: '0.14.1', token: 'sky_the_right_one' }, async (server) => {
         const main = await runMain(withSky(s, { inputs: { 'task-yaml': HELLO, 'api-server-endpoint': server.url, 'service-account-token': 'sky_wrong_token_value' } }))
         const error = errorText(main)
         c.add('main exit 1', main.code === 1)
@@ -174,14 +183,11 @@ export function faultScenarios(): Scenario[] {
         c.add('post exit 0', p.code === 0)
         noLeftovers(c, s)
         return `main failed: ${firstError(main)}`
-      } finally {
-        await server.close()
-      }
+      })
     }),
 
     scenario('server version incompatible, skypilot-version pinned', {}, async (s, c, runMain) => {
-      const server = await startFakeServer({ version: '0.9.0' })
-      try {
+      return onServer({ version: '0.9.0' }, async (server) => {
         const main = await runMain(withSky(s, { inputs: { 'task-yaml': HELLO, 'api-server-endpoint': server.url, 'skypilot-version': '0.14.1' } }))
         const error = errorText(main)
         c.add('main exit 1', main.code === 1)
@@ -190,9 +196,7 @@ export function faultScenarios(): Scenario[] {
           .add("says to leave 'skypilot-version' empty", /Leave 'skypilot-version' empty/.test(error))
         noLeftovers(c, s)
         return `main refused: ${firstError(main)}`
-      } finally {
-        await server.close()
-      }
+      })
     }),
 
     scenario('server version 0.9.0, skypilot-version empty, PyPI unreachable', {}, async (s, c, runMain) => {
@@ -304,16 +308,13 @@ export function faultScenarios(): Scenario[] {
     }),
 
     scenario('collect of a managed job older than the 50 newest', {}, async (s, c, runMain) => {
-      const server = await startFakeServer({ version: '0.14.1' })
-      try {
+      return onServer({ version: '0.14.1' }, async (server) => {
         // 60 managed jobs, the first one ours: `sky jobs queue` without -a lists only the 50 newest.
         seedManagedJobs(s, 60)
         const main = await runMain(withSky(s, { inputs: { mode: 'collect', 'job-id': '1', 'wait-minutes': '0', 'api-server-endpoint': server.url } }))
         c.add('main exit 0', main.code === 0).add('found: status SUCCEEDED', main.outputs.status === 'SUCCEEDED').add('asked with -a', callsOf(s, 'jobs queue').every((x) => x.argv.includes('-a')))
         return `collect found job 1 of 60: ${main.outputs.status ?? 'no status'}`
-      } finally {
-        await server.close()
-      }
+      })
     }),
 
     scenario('mode: down of a cluster that does not exist', {}, async (s, c, runMain) => {
@@ -328,8 +329,7 @@ export function faultScenarios(): Scenario[] {
     }),
 
     scenario('a wrong basic-auth password', {}, async (s, c, runMain) => {
-      const server = await startFakeServer({ version: '0.14.1', basicAuth: { user: 'ci', pass: 'right-password' } })
-      try {
+      return onServer({ version: '0.14.1', basicAuth: { user: 'ci', pass: 'right-password' } }, async (server) => {
         const endpoint = server.url.replace('http://', 'http://ci:wrong-password@')
         const main = await runMain(withSky(s, { inputs: { 'task-yaml': HELLO, 'api-server-endpoint': endpoint } }))
         c.add('main exit 1', main.code === 1)
@@ -340,9 +340,7 @@ export function faultScenarios(): Scenario[] {
         c.add('post exit 0', p.code === 0)
         noLeftovers(c, s)
         return `main failed: ${firstError(main)}`
-      } finally {
-        await server.close()
-      }
+      })
     }),
 
     scenario('the API server goes away during the teardown', {}, async (s, c, runMain) => {
