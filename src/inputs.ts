@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml'
 import * as z from 'zod/mini'
 import { UserError } from './errors.js'
 import { ENV_NAME, parseKeyValues, truncate, type KeyValues } from './kv.js'
+import { kubeconfigSecrets } from './kubeconfig.js'
 import { clusterNameProblem, jobNameProblem } from './naming.js'
 import { maskEndpoint, maskSecret } from './mask.js'
 
@@ -314,10 +315,16 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
   if (endpoint) maskEndpoint(endpoint)
   const secretsParsed = parseKeyValues(raw.secrets, "'secrets'", { secret: true })
   for (const value of Object.values(secretsParsed.values)) maskSecret(value)
-  if (raw.kubeconfig.trim()) maskSecret(raw.kubeconfig)
+  // A kubeconfig's credentials only: masking the whole text masked each line, and `apiVersion: v1`
+  // was then blanked all over the log. One that cannot be read is masked whole (its credentials
+  // cannot be told apart) and refused below.
+  const kubeconfig = raw.kubeconfig.trim() ? kubeconfigSecrets(raw.kubeconfig) : undefined
+  if (kubeconfig && 'problem' in kubeconfig) maskSecret(raw.kubeconfig)
+  else for (const secret of kubeconfig?.secrets ?? []) maskSecret(secret)
   const githubToken = raw['github-token'].trim()
   if (githubToken) maskSecret(githubToken)
   problems.push(...secretsParsed.problems)
+  if (kubeconfig && 'problem' in kubeconfig) problems.push(kubeconfig.problem)
   for (const key of Object.keys(secretsParsed.values)) {
     if (RESERVED_ENV.test(key)) problems.push(`'secrets': '${key}' is reserved (it would change how sky itself runs); rename the secret in the task and here.`)
   }

@@ -6,6 +6,7 @@ import { ensureSky, type SkyInstall } from '../install/install.js'
 import { resolveVersion } from '../plan.js'
 import { Sky } from '../sky/client.js'
 import { saveJson, State } from '../state.js'
+import { checkTokenExpiry } from '../token.js'
 import { extrasForClouds } from '../task/clouds.js'
 
 export interface Connection {
@@ -20,6 +21,7 @@ export interface Connection {
  * whose credentials are on the runner.
  */
 export async function connect(inputs: Inputs, ctx: RunnerContext): Promise<Connection> {
+  checkTokenExpiry(inputs.apiServer)
   const access = prepareAccess(inputs, ctx.temp)
   saveJson(State.credentialFiles, access.files)
   const server = inputs.apiServer ? await probeServer(inputs.apiServer) : undefined

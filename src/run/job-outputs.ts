@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import type { Inputs } from '../inputs.js'
+import { kubeconfigSecrets } from '../kubeconfig.js'
 import { describeMarkerEvent, MarkerReader, OutputBudget } from '../results/markers.js'
 
 /**
@@ -35,7 +36,11 @@ export function secretValues(inputs: Inputs): string[] {
   const values = [...Object.values(inputs.secrets)]
   if (inputs.apiServer?.token) values.push(inputs.apiServer.token)
   if (inputs.githubToken) values.push(inputs.githubToken)
-  if (inputs.kubeconfig) values.push(inputs.kubeconfig)
+  // The kubeconfig's credentials, as masked (its other lines, like `apiVersion: v1`, are no secret).
+  if (inputs.kubeconfig) {
+    const read = kubeconfigSecrets(inputs.kubeconfig)
+    values.push(...('secrets' in read ? read.secrets : [inputs.kubeconfig]))
+  }
   if (inputs.apiServer) {
     try {
       const url = new URL(inputs.apiServer.endpoint)

@@ -9,6 +9,7 @@ import { ensureSky, which, type SkyInstall } from '../install/install.js'
 import { buildPlan, describePlan, resolveExtras, resolveVersion, type Plan } from '../plan.js'
 import { Sky } from '../sky/client.js'
 import { saveJson, State } from '../state.js'
+import { checkTokenExpiry } from '../token.js'
 import { renderSummary, writeSummary, type TaskResult } from '../summary.js'
 import { Cancellation } from './cancel.js'
 import { collect } from './collect.js'
@@ -63,6 +64,9 @@ export async function runMain(): Promise<void> {
       return
     }
 
+    // An expired token fails here, before anything is written, installed or asked of the server.
+    // The run's length is not known yet (no max-duration input), so no check against it.
+    checkTokenExpiry(inputs.apiServer)
     const access = prepareAccess(inputs, ctx.temp)
     saveJson(State.credentialFiles, access.files)
     let server: ServerInfo | undefined

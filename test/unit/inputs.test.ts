@@ -486,10 +486,12 @@ describe('parseInputs: masking', () => {
     expect(masked(spy)).toContain('still-masked')
   })
 
-  it('masks the kubeconfig', () => {
+  it("masks the kubeconfig's credentials, not its other lines (more in kubeconfig.test.ts)", () => {
     const spy = silenceStdout()
-    parse({ kubeconfig: 'apiVersion: v1\nclusters: []\n' })
-    expect(masked(spy)).toContain('apiVersion: v1')
+    parse({ kubeconfig: 'apiVersion: v1\nusers:\n- name: default\n  user:\n    token: kube-token-abc123\n' })
+    expect(masked(spy)).toContain('kube-token-abc123')
+    expect(masked(spy)).not.toContain('apiVersion: v1')
+    expect(masked(spy)).not.toContain('- name: default')
   })
 })
 
