@@ -35,7 +35,25 @@ export interface Plan {
   teardown: string[]
   /** Clusters deliberately left running, with why. */
   keep: { cluster: string; why: string }[]
+  /**
+   * Every task runs on Slurm (the `infra` input, or each task's resources): SkyPilot accepts the idle
+   * autodown there, but it is not a backstop to count on (see SLURM_AUTODOWN).
+   */
+  onSlurm: boolean
 }
+
+/**
+ * Why the remote backstop (`--down -i N`) is no backstop on Slurm. SkyPilot accepts autodown there
+ * (the Slurm cloud lists AUTOSTOP, not AUTODOWN, as unsupported), but it is carried out by the
+ * skylet daemon inside the allocation, which then cancels its own Slurm job from the compute node
+ * (provision/slurm/instance.py terminate_instances: "This assumes that the compute node is able to
+ * run scancel", marked TODO to validate). On the project's test cluster the skylet never started and
+ * a cluster launched with `--down -i 1` was still UP six minutes later. The post step never relies on
+ * it; a wall-clock limit of the allocation does hold on Slurm.
+ */
+export const SLURM_AUTODOWN =
+  "On Slurm, SkyPilot's idle autodown (`--down -i N`) depends on its skylet cancelling the allocation from inside it, which SkyPilot itself marks unvalidated: do not count on it. The post step tears the cluster down itself; a cluster left running (`down: false`, detached) stays until `mode: down` or the janitor removes it."
+
 
 export interface PlanTaskInput {
   name: string
@@ -86,12 +104,17 @@ export function buildPlan(inputs: Inputs, tasks: PlanTaskInput[], resolved: { ve
     return { name: t.name, label: t.label, cluster: inputs.mode === 'managed' ? undefined : t.cluster, taskPath: t.path, cwd: t.cwd, argv, accelerators: t.accelerators }
   })
 
+  const infraCloud = cloudOfInfra(inputs.resources.infra)
+  const onSlurm = infraCloud ? infraCloud === 'slurm' : tasks.length > 0 && tasks.every((t) => t.clouds.length > 0 && t.clouds.every((c) => c === 'slurm'))
   const clusters = planned.map((t) => t.cluster).filter((c): c is string => Boolean(c))
   if (inputs.mode === 'collect' && inputs.clusterName) clusters.push(inputs.clusterName)
   const keep: Plan['keep'] = []
   let teardown: string[] = []
   if (!inputs.down) for (const c of clusters) keep.push({ cluster: c, why: "down is false" })
-  else if (inputs.detach) for (const c of clusters) keep.push({ cluster: c, why: 'detached: it tears itself down when the job ends (--down), or collect it with mode: collect' })
+  else if (inputs.detach) {
+    const why = onSlurm ? "detached: collect it with mode: collect, or remove it with mode: down (on Slurm, SkyPilot's idle autodown is not to count on)" : 'detached: it tears itself down when the job ends (--down), or collect it with mode: collect'
+    for (const c of clusters) keep.push({ cluster: c, why })
+  }
   else teardown = clusters
 
   return {
@@ -106,7 +129,8 @@ export function buildPlan(inputs: Inputs, tasks: PlanTaskInput[], resolved: { ve
     idleMinutes,
     secretNames,
     teardown,
-    keep
+    keep,
+    onSlurm
   }
 }
 

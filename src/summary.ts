@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
-import type { Plan } from './plan.js'
+import { statusIcon } from './lifecycle.js'
+import { SLURM_AUTODOWN, type Plan } from './plan.js'
 
 /** The job summary, rendered in one place from the plan and the results. Holds no secret value. */
 
@@ -17,6 +18,10 @@ export interface TaskResult {
   outputs?: Record<string, string>
   /** SkyPilot's cost estimate for the task's cluster, in US dollars (`sky cost-report`). */
   costUsd?: number
+  /** Why there is no cost figure, when SkyPilot says so in a way worth showing (e.g. `not reported by SkyPilot for Slurm`). */
+  costNote?: string
+  /** The infra the cluster ran on, as SkyPilot names it (`Slurm`, `AWS`), when known. */
+  infra?: string
   /** The server turned the launch away (auth, version): nothing was created. */
   refused?: boolean
 }
@@ -33,11 +38,6 @@ export interface SummaryInput {
   runUrl?: string
   dryRunCommands?: string[]
   notes?: string[]
-}
-
-const ICON: Record<string, string> = {
-  SUCCEEDED: '✅', FAILED: '❌', FAILED_SETUP: '❌', LAUNCH_FAILED: '❌', CANCELLED: '⏹️', INTERRUPTED: '⏹️',
-  RUNNING: '⏳', SUBMITTED: '⏳', DRY_RUN: '📝', NOT_FOUND: '❓', USAGE_ERROR: '❌', SKIPPED: '⏭️'
 }
 
 export function cell(text: string | number | undefined | null): string {
@@ -75,7 +75,7 @@ export function renderSummary(input: SummaryInput): string {
     out.push('| Task | Cluster | Job | Status | Exit | Attempts | Duration |', '|---|---|---|---|---|---|---|')
     for (const r of input.results) {
       const recovered = r.recoveryCount ? ` (recovered ${r.recoveryCount}×)` : ''
-      out.push(`| ${cell(r.name)} | ${cell(r.cluster)} | ${cell(r.jobId)} | ${ICON[r.status] ?? ''} ${r.status}${recovered} | ${cell(r.exitCode)} | ${r.attempts} | ${formatDuration(r.durationMs)} |`)
+      out.push(`| ${cell(r.name)} | ${cell(r.cluster)} | ${cell(r.jobId)} | ${statusIcon(r.status)} ${r.status}${recovered} | ${cell(r.exitCode)} | ${r.attempts} | ${formatDuration(r.durationMs)} |`)
     }
     out.push('')
     const messages = input.results.filter((r) => r.message && r.status !== 'SUCCEEDED')
@@ -86,6 +86,7 @@ export function renderSummary(input: SummaryInput): string {
   if (plan) {
     if (plan.teardown.length > 0) out.push(`Teardown: the post step runs \`sky down -y ${plan.teardown.join(' ')}\` and checks with \`sky status\` that ${plan.teardown.length === 1 ? 'it is' : 'they are'} gone, also after failure or cancellation.`)
     for (const k of plan.keep) out.push(`⚠️ Cluster \`${k.cluster}\` is left running (${k.why}). Remove it with \`sky down -y ${k.cluster}\`.`)
+    if (plan.onSlurm && plan.idleMinutes !== undefined && (plan.teardown.length > 0 || plan.keep.length > 0)) out.push(`⚠️ ${SLURM_AUTODOWN}`)
     if (plan.teardown.length > 0 || plan.keep.length > 0) out.push('')
   }
   for (const note of input.notes ?? []) out.push(note, '')

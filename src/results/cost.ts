@@ -32,6 +32,8 @@ export interface CostRecord {
   usage_intervals?: [number | null, number | null][] | null
   status?: string | null
   total_cost?: number | null
+  /** The cloud's name as SkyPilot shows it (`Slurm`, `Kubernetes`, `AWS`). */
+  cloud?: string | null
 }
 
 export interface ClusterCost {
@@ -44,7 +46,10 @@ export interface ClusterCost {
 }
 
 /** One cluster's cost, or why there is none. */
-export type CostLookup = { cluster: string; cost: ClusterCost; reason?: undefined } | { cluster: string; cost?: undefined; reason: string }
+export type CostLookup =
+  | { cluster: string; cost: ClusterCost; reason?: undefined }
+  /** `unpriced`: SkyPilot reports no price for the infra (on-prem, Kubernetes, Slurm): say so, never 0. */
+  | { cluster: string; cost?: undefined; reason: string; unpriced?: { infra: string } }
 
 
 /** The JSON list `sky cost-report -o json` prints (anything the client printed before it is skipped). */
@@ -79,7 +84,9 @@ export function clusterCosts(records: readonly CostRecord[], clusters: readonly 
       else usd += cost
       if (reason) break
     }
-    if (reason) out.set(cluster, { cluster, reason })
+    const infra = mine.find((r) => typeof r.cloud === 'string' && r.cloud)?.cloud
+    if (reason && infra && UNPRICED_INFRA.has(infra.toLowerCase()) && mine.every((r) => r.total_cost === 0)) out.set(cluster, { cluster, reason: `not reported by SkyPilot for ${infra}`, unpriced: { infra } })
+    else if (reason) out.set(cluster, { cluster, reason })
     else {
       out.set(cluster, {
         cluster,
@@ -89,6 +96,9 @@ export function clusterCosts(records: readonly CostRecord[], clusters: readonly 
   }
   return out
 }
+
+/** Infra that SkyPilot has no list price for: its cost report always says 0 there. */
+const UNPRICED_INFRA = new Set(['slurm', 'kubernetes', 'ssh', 'local'])
 
 function intervals(r: CostRecord): [number | null, number | null][] {
   return Array.isArray(r.usage_intervals) ? r.usage_intervals.filter((i) => Array.isArray(i) && i.length === 2) : []

@@ -1,4 +1,5 @@
 import type { RankBy } from '../inputs.js'
+import { statusIcon } from '../lifecycle.js'
 import type { ResultEntry } from './entry.js'
 import { describeRankBy, type Ranked } from './rank.js'
 
@@ -50,11 +51,10 @@ export function renderJobOutputs(outputs: Record<string, string>, declared: read
   return ['#### Job outputs', '', '| Output | Value |', '|---|---|', ...rows, ''].join('\n')
 }
 
-const STATUS_ICON: Record<string, string> = { SUCCEEDED: '✅', RUNNING: '⏳', SUBMITTED: '⏳', CANCELLED: '⏹️', SKIPPED: '⏭️' }
 
 function statusCell(status: string | undefined): string {
   if (!status) return '–'
-  return `${STATUS_ICON[status] ?? '❌'} ${cellText(status)}`
+  return `${statusIcon(status) || '❌'} ${cellText(status)}`
 }
 
 /** Outputs other than the ranked one, `name: value` one per line of the cell. */

@@ -43,19 +43,22 @@ export function stepResults(input: StepResultsInput): StepResults {
     const jobOutputs = input.declared.length > 0 ? { ...(first?.outputs ?? {}) } : undefined
     const parts = [jobOutputs ? renderJobOutputs(jobOutputs, input.declared) : '']
     if (costUsd !== undefined) parts.push(`Cost (est.): ${formatUsd(costUsd)}. ${COST_NOTE}`, '')
+    else if (first?.costNote) parts.push(`Cost: ${first.costNote}.`, '')
     return { jobOutputs, costUsd, markdown: parts.filter(Boolean).join('\n') }
   }
 
   const entries = input.results.map(toResultEntry)
   if (input.rankBy) {
     const ranked = rankEntries(entries, input.rankBy)
-    return { entries: rankedEntries(ranked), best: bestOf(ranked), costUsd, markdown: [renderLeaderboard(ranked, input.rankBy), renderChart(ranked, input.rankBy), totalLine(costUsd)].join('\n') }
+    return { entries: rankedEntries(ranked), best: bestOf(ranked), costUsd, markdown: [renderLeaderboard(ranked, input.rankBy), renderChart(ranked, input.rankBy), totalLine(costUsd, input.results)].join('\n') }
   }
   const anyOutputs = entries.some((e) => e.outputs && Object.keys(e.outputs).length > 0)
   const anyCost = entries.some((e) => e['cost-usd'] !== undefined)
-  return { entries, costUsd, markdown: anyOutputs || anyCost ? [renderResultsTable(entries), totalLine(costUsd)].join('\n') : '' }
+  return { entries, costUsd, markdown: anyOutputs || anyCost ? [renderResultsTable(entries), totalLine(costUsd, input.results)].join('\n') : totalLine(costUsd, input.results) }
 }
 
-function totalLine(costUsd: number | undefined): string {
-  return costUsd === undefined ? '' : `Total cost (est.): ${formatUsd(costUsd)}.\n`
+function totalLine(costUsd: number | undefined, results: readonly TaskResult[] = []): string {
+  if (costUsd !== undefined) return `Total cost (est.): ${formatUsd(costUsd)}.\n`
+  const notes = [...new Set(results.map((r) => r.costNote).filter(Boolean))]
+  return notes.length > 0 ? `Cost: ${notes.join('; ')}.\n` : ''
 }

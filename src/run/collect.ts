@@ -6,7 +6,7 @@ import * as args from '../sky/args.js'
 import { Sky } from '../sky/client.js'
 import { describeFailedStatus, describeOutcome, outcomeOf } from '../sky/exit-codes.js'
 import { exitCodeForStatus, FINAL_STATUSES, skyError } from '../sky/parse.js'
-import { saveJson, State } from '../state.js'
+import { saveRuns } from '../state.js'
 import { renderCommand } from '../plan.js'
 import { renderSummary, writeSummary, type TaskResult } from '../summary.js'
 import type { Cancellation } from './cancel.js'
@@ -119,9 +119,9 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
     if (!message && status.startsWith('FAILED')) message = describeFailedStatus(what, status)
   }
   const final = status !== 'RUNNING' && status !== 'UNKNOWN'
-  // Once final, the cluster has done its work: the post step tears it down (verified).
-  if (cluster && final && inputs.down && status !== 'NOT_FOUND') saveJson(State.clusters, [cluster])
-  core.saveState(State.finished, 'true')
+  // Once final, the cluster has done its work: the post step tears it down (verified). A job still
+  // running keeps it (a later collect comes back); a managed job's cluster is its controller's.
+  if (cluster && final && inputs.down && status !== 'NOT_FOUND') saveRuns([{ task: what, kind: 'cluster', cluster, phase: 'ended' }])
 
   message ??= status === 'RUNNING'
     ? `${what} is still running${timedOut ? ` after ${inputs.waitMinutes} minutes` : ''}; collect it again later.`

@@ -5,7 +5,6 @@ import { renderCommand } from '../plan.js'
 import * as args from '../sky/args.js'
 import type { Sky } from '../sky/client.js'
 import type { ClusterRecord } from '../sky/parse.js'
-import { State } from '../state.js'
 import { cell, renderSummary, writeSummary } from '../summary.js'
 import { connect } from './connect.js'
 import { setOutputs } from './outputs.js'
@@ -45,7 +44,6 @@ export async function runDown(inputs: Inputs, ctx: RunnerContext, setSky: (sky: 
   }
   const names = targets.map((r) => r.name)
   const result: TeardownResult = names.length > 0 ? await tearDown(sky, names) : { removed: [], notFound: [], left: [], unverified: [] }
-  core.saveState(State.finished, 'true')
 
   // What SkyPilot answered, in order of what matters: still running, unknown, never there, gone.
   const problem = teardownProblem(result)

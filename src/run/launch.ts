@@ -1,12 +1,14 @@
 import * as core from '@actions/core'
 import { errorMessage } from '../errors.js'
 import { classifyLaunchFailure, describeFailedStatus, describeOutcome, isRetryable, outcomeOf, type LaunchFailure, type Outcome } from '../sky/exit-codes.js'
-import { OutputScanner, exitCodeForStatus, skyError, type ManagedJob } from '../sky/parse.js'
+import { FINAL_STATUSES as FINAL_STATUSES_SET, OutputScanner, exitCodeForStatus, skyError, type ManagedJob } from '../sky/parse.js'
 import * as args from '../sky/args.js'
 import type { Sky } from '../sky/client.js'
 import { sleep } from '../process.js'
 import type { PlannedTask } from '../plan.js'
+import { RunLifecycle, STATUSES, isStatus } from '../lifecycle.js'
 import type { Cancellation } from './cancel.js'
+import { MANAGED_CLOCK_SLACK_S } from './runs.js'
 
 export interface LaunchResult {
   outcome: Outcome
@@ -19,6 +21,8 @@ export interface LaunchResult {
   submitted: boolean
   /** The server turned every attempt away (auth, version): no cluster can exist. */
   refused?: boolean
+  /** Stopped by the run's cancellation (or fail-fast), not by SkyPilot: the job's own fate is not known. */
+  cancelledWithRun?: boolean
   recoveryCount?: number
   attempts: number
   durationMs: number
@@ -52,14 +56,28 @@ export interface LaunchOptions {
   explainFailure?: (failure: LaunchFailure) => Promise<string | undefined>
   /** A managed job's name (`-n`): how its id is found before sky prints it. */
   managedName?: string
-  /** Do not follow a managed job to its end (detach): its id is all that is wanted. */
+  /** Do not follow the job to its end (detach): its id is all that is wanted. */
   detached?: boolean
+  /** The task's lifecycle (run records for the post step); a private one when not given. */
+  lifecycle?: RunLifecycle
+  /** Values no message may show (the job's last lines are quoted in errors and the summary). */
+  secrets?: readonly string[]
 }
 
-/** How many times a dropped log stream is re-attached before the job's fate is reported unknown. */
+/**
+ * How long a job whose log stream dropped is followed again while the API server cannot be reached
+ * (a restart, a network blip): the job goes on meanwhile, and its end is what the step waits for.
+ * Also how long a managed job's record may lag behind its end. SKYPILOT_ACTION_FOLLOW_BUDGET_MS
+ * shortens it for tests.
+ */
+function followBudgetMs(): number {
+  const ms = Number(process.env.SKYPILOT_ACTION_FOLLOW_BUDGET_MS)
+  return Number.isFinite(ms) && ms > 0 ? ms : 10 * 60_000
+}
+/** Following again after anything but a lost server: this many rounds. */
 const FOLLOW_ROUNDS = 3
-/** Server and runner clocks may differ: a job of our name this much older than our launch is still ours. */
-const CLOCK_SLACK_S = 300
+/** Waits between re-attaches: doubling from 2 s, at most 30 s. */
+const backoffMs = (round: number): number => Math.min(30_000, 1000 * 2 ** round)
 
 interface Attempt {
   code: number | null
@@ -77,6 +95,7 @@ interface Attempt {
 export async function launchWithRetries(sky: Sky, task: PlannedTask, o: LaunchOptions): Promise<LaunchResult> {
   const started = Date.now()
   const kind = o.managedName ? 'managed' : 'cluster'
+  const life = o.lifecycle ?? new RunLifecycle(task.name)
   const stopped = (): boolean => o.cancellation.cancelled || Boolean(o.stopSignal?.aborted)
   let attempts = 0
   let result: Omit<LaunchResult, 'attempts' | 'durationMs'> | undefined
@@ -84,7 +103,8 @@ export async function launchWithRetries(sky: Sky, task: PlannedTask, o: LaunchOp
   for (;;) {
     attempts++
     if (attempts > 1) o.onRelaunch?.()
-    const a = await attempt(sky, task, o, attempts, kind)
+    life.to('launching')
+    const a = await attempt(sky, task, o, attempts, kind, life)
     requestId = a.scanner.requestId ?? requestId
     if (stopped()) {
       result = cancelledResult(a, o, requestId)
@@ -93,14 +113,16 @@ export async function launchWithRetries(sky: Sky, task: PlannedTask, o: LaunchOp
     let outcome = outcomeOf(a.code)
     let failure: LaunchFailure | undefined
     if (outcome.kind === 'launch-failed') {
-      // A job may exist although sky exited 1: its log stream dropped after the submission.
+      // A job may exist although sky did not exit with its status: the stream dropped, or the job's
+      // driver was killed. Then it is followed or asked about, never launched again.
       const job = kind === 'managed' ? await managedJobAfterDrop(sky, o.managedName!, started, a) : a.scanner.submitted && a.scanner.jobId ? { id: a.scanner.jobId } : undefined
       if (job === 'unknown') {
         result = { outcome, status: 'UNKNOWN', exitCode: a.code, submitted: false, requestId, message: `${o.what}: sky exited ${a.code}, and whether it had created managed job '${o.managedName}' could not be read from SkyPilot. It was not launched again; the post step cancels any job of that name.` }
         break
       }
       if (job) {
-        result = kind === 'managed' ? await settleManaged(sky, o, job, a, true) : await followDroppedClusterJob(sky, o, task.cluster!, job.id, a)
+        life.reach('submitted')
+        result = kind === 'managed' ? await settleManaged(sky, o, job, a, true) : await clusterJobAfterAbnormalEnd(sky, o, task.cluster!, job.id, a)
         break
       }
       failure = classifyLaunchFailure(skyError(a.stderrTail))
@@ -122,7 +144,10 @@ export async function launchWithRetries(sky: Sky, task: PlannedTask, o: LaunchOp
         result = { outcome, status: outcome.status, exitCode: a.code, submitted: false, requestId, refused: failure.refused, message: launchFailedMessage(o, a.code, failure, attempts) }
         break
       }
-    } else if (kind === 'managed' && !o.detached && a.code !== 2 && a.code !== null) {
+    } else if (o.detached && outcome.kind === 'succeeded') {
+      result = kind === 'managed' ? await settleManaged(sky, o, { id: a.scanner.jobId }, a, false) : submittedResult(a, task, requestId)
+      break
+    } else if (kind === 'managed' && a.code !== 2 && a.code !== null) {
       result = await settleManaged(sky, o, { id: a.scanner.jobId }, a, false)
       outcome = result.outcome
       if (!isRetryable(outcome, o.retryOnJobFailure) || attempts > o.retries) break
@@ -130,6 +155,8 @@ export async function launchWithRetries(sky: Sky, task: PlannedTask, o: LaunchOp
       result = clusterResult(a, o, requestId)
       if (!isRetryable(outcome, o.retryOnJobFailure) || attempts > o.retries) break
     }
+    // Another attempt: a job that ended is over; one that never existed is tried again from launching.
+    if (result && endedBySkyPilot(result)) life.to('ended')
     const delay = o.retryDelaySeconds
     core.warning(`${o.what}: attempt ${attempts} of ${o.retries + 1} ${outcome.kind === 'job-failed' ? 'ran and failed' : `failed before the job ran (${failure?.said ?? `exit ${a.code}`})`}; retrying in ${delay}s.`)
     await sleepUnlessStopped(delay * 1000, o)
@@ -138,11 +165,20 @@ export async function launchWithRetries(sky: Sky, task: PlannedTask, o: LaunchOp
       break
     }
   }
+  // Ended only when SkyPilot said how: a run cancelled, or a job whose fate is unknown, is not over
+  // for the post step (it tears down, or cancels the managed job and verifies).
+  if (endedBySkyPilot(result!) && life.phase !== 'ended') life.to('ended')
   const attemptsNote = attempts > 1 ? ` (${attempts} attempts)` : ''
   return { ...result!, attempts, durationMs: Date.now() - started, message: result!.message + attemptsNote }
 }
 
-async function attempt(sky: Sky, task: PlannedTask, o: LaunchOptions, n: number, kind: 'cluster' | 'managed'): Promise<Attempt> {
+/** A final status SkyPilot gave (or a launch that failed before any job): the run is over. */
+function endedBySkyPilot(r: Omit<LaunchResult, 'attempts' | 'durationMs'>): boolean {
+  if (r.cancelledWithRun) return false
+  return isStatus(r.status) && STATUSES[r.status].final
+}
+
+async function attempt(sky: Sky, task: PlannedTask, o: LaunchOptions, n: number, kind: 'cluster' | 'managed', life: RunLifecycle): Promise<Attempt> {
   let jobIdSeen: string | undefined
   const scanner = new OutputScanner(kind, (id) => {
     tracked.setRequestId(id)
@@ -156,6 +192,8 @@ async function attempt(sky: Sky, task: PlannedTask, o: LaunchOptions, n: number,
     onChunk: (chunk, from) => {
       scanner.push(chunk)
       if (from === 'stdout') o.onChunk?.(chunk)
+      if (scanner.started) life.reach('running')
+      else if (scanner.submitted) life.reach('submitted')
       if (scanner.jobId && scanner.jobId !== jobIdSeen) {
         jobIdSeen = scanner.jobId
         o.onJobId?.(scanner.jobId)
@@ -167,6 +205,8 @@ async function attempt(sky: Sky, task: PlannedTask, o: LaunchOptions, n: number,
   o.stopSignal?.addEventListener('abort', onAbort)
   const end = await stream.done
   scanner.end()
+  if (scanner.started) life.reach('running')
+  else if (scanner.submitted) life.reach('submitted')
   if (scanner.jobId && scanner.jobId !== jobIdSeen) o.onJobId?.(scanner.jobId)
   o.stopSignal?.removeEventListener('abort', onAbort)
   tracked.done()
@@ -184,15 +224,28 @@ function cancelledResult(a: Attempt, o: LaunchOptions, requestId: string | undef
     jobId: a.scanner.jobId,
     requestId,
     submitted: a.scanner.submitted,
+    cancelledWithRun: true,
     message: `${o.what} was cancelled${o.cancellation.cancelled ? ' with the run' : ' (fail-fast: another task failed)'}.`
   }
+}
+
+/** A detached cluster launch that submitted its job: it runs on without the runner. */
+function submittedResult(a: Attempt, task: PlannedTask, requestId: string | undefined): Omit<LaunchResult, 'attempts' | 'durationMs'> {
+  const jobId = a.scanner.jobId
+  return { outcome: outcomeOf(0), status: 'SUBMITTED', exitCode: 0, jobId, requestId, submitted: true, message: `Submitted; collect it with mode: collect, job-id: ${jobId ?? '?'}, cluster-name: ${task.cluster}.` }
+}
+
+/** The job's last lines, for an error and the summary: without any of the step's secrets. */
+function lastLinesOf(a: Attempt, o: LaunchOptions): string[] {
+  const secrets = (o.secrets ?? []).filter((v) => v.length > 0)
+  return a.scanner.jobLines.map((line) => secrets.reduce((text, secret) => text.split(secret).join('***'), line))
 }
 
 /** A cluster job's result from sky's exit code (and its final status line, when it printed one). */
 function clusterResult(a: Attempt, o: LaunchOptions, requestId: string | undefined): Omit<LaunchResult, 'attempts' | 'durationMs'> {
   const outcome = outcomeOf(a.code)
   const status = outcome.kind === 'job-failed' && a.scanner.finalStatus?.startsWith('FAILED') ? a.scanner.finalStatus : outcome.status
-  const message = outcome.kind === 'job-failed' ? describeFailedStatus(o.what, status) : describeOutcome(outcome, a.code, o.what)
+  const message = outcome.kind === 'job-failed' ? describeFailedStatus(o.what, status, undefined, lastLinesOf(a, o)) : describeOutcome(outcome, a.code, o.what)
   return { outcome, status, exitCode: a.code, jobId: a.scanner.jobId, requestId, submitted: a.scanner.submitted, message }
 }
 
@@ -224,41 +277,61 @@ async function stillRunning(sky: Sky, cluster: string): Promise<{ id?: string; w
 }
 
 /**
- * The stream of a cluster job dropped after the job was submitted (exit 1). The job goes on: follow
- * its log again (`sky logs`: the rest of the log, job outputs included, and its exit code is the
- * job's status), and if that keeps failing, ask its status once (`sky logs --status`). Never launch.
+ * sky ended without the job's status after the job was submitted (exit 1, or 128+N). Either its log
+ * stream dropped (the client lost the API server: a restart, a network blip) and the job goes on, or
+ * the job's driver was killed under it (the cluster's node or allocation went away: scancel, a node
+ * failure, a time limit). Never launch again. A dropped stream is followed again (`sky logs`: the
+ * rest of the log, job outputs included; its exit code is the job's status) for as long as the
+ * server stays unreachable, within the follow budget; then, or for anything else, SkyPilot is asked
+ * for the job's status once (`sky logs --status`).
  */
-async function followDroppedClusterJob(sky: Sky, o: LaunchOptions, cluster: string, jobId: string, first: Attempt): Promise<Omit<LaunchResult, 'attempts' | 'durationMs'>> {
+async function clusterJobAfterAbnormalEnd(sky: Sky, o: LaunchOptions, cluster: string, jobId: string, first: Attempt): Promise<Omit<LaunchResult, 'attempts' | 'durationMs'>> {
   const base = { jobId, requestId: first.scanner.requestId, submitted: true }
+  let lines = lastLinesOf(first, o)
   const settled = (code: number, finalStatus: string | undefined) => {
     const outcome = outcomeOf(code)
     const status = outcome.kind === 'job-failed' && finalStatus?.startsWith('FAILED') ? finalStatus : outcome.status
-    return { ...base, outcome, status, exitCode: code, message: outcome.kind === 'job-failed' ? describeFailedStatus(o.what, status) : describeOutcome(outcome, code, o.what) }
+    return { ...base, outcome, status, exitCode: code, message: outcome.kind === 'job-failed' ? describeFailedStatus(o.what, status, undefined, lines) : describeOutcome(outcome, code, o.what) }
   }
+  let code = first.code
   let said = skyError(first.stderrTail)
-  for (let round = 1; round <= FOLLOW_ROUNDS && !o.cancellation.cancelled; round++) {
-    core.warning(`${o.what}: the log stream ended (sky exit 1${said ? `: ${said.type}: ${said.message}` : ''}) after job ${jobId} was submitted. The job is not launched again: following it again (${repeats(o)}).`)
-    const again = await reattach(sky, o, args.logsArgs(cluster, jobId, wholeLog(o)), 'cluster')
-    if (again.code !== null && again.code !== 1 && again.code !== 101) return settled(again.code, again.scanner.finalStatus)
-    said = skyError(again.stderrTail) ?? said
-    if (round < FOLLOW_ROUNDS) await sleepUnlessStopped(o.retryDelaySeconds * 1000, o)
+  const killed = code !== null && code > 128 && code < 160
+  if (!killed) {
+    const deadline = Date.now() + followBudgetMs()
+    for (let round = 1; !o.cancellation.cancelled; round++) {
+      if (round === 1) core.warning(`${o.what}: the log stream ended (sky exit ${code}${said ? `: ${said.type}: ${said.message}` : ''}) after job ${jobId} was submitted. The job is not launched again: following it again (${repeats(o)}).`)
+      const again = await reattach(sky, o, args.logsArgs(cluster, jobId, wholeLog(o)), 'cluster')
+      if (again.scanner.jobLines.length > 0) lines = lastLinesOf(again, o)
+      if (again.code !== null && again.code !== 1 && again.code !== 101) return settled(again.code, again.scanner.finalStatus)
+      code = again.code
+      said = skyError(again.stderrTail) ?? said
+      // A lost server is waited for; anything else gets a few rounds.
+      const serverLost = classifyLaunchFailure(said).transient
+      const wait = Math.min(backoffMs(round), deadline - Date.now())
+      if ((!serverLost && round >= FOLLOW_ROUNDS) || wait <= 0) break
+      core.info(`${o.what}: following job ${jobId} again failed (${said ? `${said.type}: ${said.message}` : `sky exit ${code}`}); trying again in ${Math.round(wait / 1000)} s.`)
+      await sleepUnlessStopped(wait, o)
+    }
   }
-  if (o.cancellation.cancelled) return { ...base, outcome: { kind: 'cancelled', status: 'CANCELLED' }, status: 'CANCELLED', exitCode: 103, message: `${o.what} was cancelled with the run.` }
-  // Following kept failing: one status, without the log.
+  if (o.cancellation.cancelled) return { ...base, outcome: { kind: 'cancelled', status: 'CANCELLED' }, status: 'CANCELLED', exitCode: 103, cancelledWithRun: true, message: `${o.what} was cancelled with the run.` }
+  // No status from the stream: one status, without the log.
+  let asked: string
   try {
     const st = await sky.jobStatus(cluster, jobId)
     if (st.code !== null && st.code !== 1 && st.code !== 101) return settled(st.code, st.status)
-    if (st.code === 101) said = { type: 'status', message: `the job is ${st.status ?? 'still running'}` }
-    else said = skyError(st.output) ?? said
+    asked = st.code === 101 ? `the job is ${st.status ?? 'still running'}` : st.output
   } catch (error) {
-    said = { type: 'Error', message: errorMessage(error) }
+    asked = errorMessage(error)
   }
+  const how = killed
+    ? `sky exited ${first.code} (the job's log ended by signal ${first.code! - 128}) after job ${jobId} was submitted: the job's driver was killed, as when the cluster's node or allocation ends outside SkyPilot (e.g. scancel, a node failure, a time limit)`
+    : `job ${jobId} was submitted, but its log stream kept dropping${said ? ` (last: ${said.type}: ${said.message})` : ''}`
   return {
     ...base,
     outcome: outcomeOf(1),
     status: 'UNKNOWN',
-    exitCode: 1,
-    message: `${o.what}: job ${jobId} was submitted, but its log stream kept dropping and SkyPilot did not say how it ended${said ? ` (last: ${said.type}: ${said.message})` : ''}. It was not launched again. Check it with: sky logs --status ${cluster} ${jobId}`
+    exitCode: first.code,
+    message: `${o.what}: ${how}. SkyPilot did not say how the job ended (sky logs --status: ${asked}). It was not launched again. Check it with: sky logs --status ${cluster} ${jobId}${lines.length > 0 ? `. Its last lines:\n${lines.map((l) => `    ${l}`).join('\n')}` : ''}`
   }
 }
 
@@ -296,7 +369,7 @@ async function managedJobAfterDrop(sky: Sky, name: string, started: number, a: A
   // Refused before any request reached the jobs controller: no job can exist.
   if (said && /^(ApiServerAuthenticationError|APIVersionMismatchError|InvalidClusterNameError|ValueError|KeyError)$/.test(said.type)) return undefined
   try {
-    return await sky.managedJobByName(name, started / 1000 - CLOCK_SLACK_S)
+    return await sky.managedJobByName(name, started / 1000 - MANAGED_CLOCK_SLACK_S)
   } catch (error) {
     core.warning(`Could not read the managed jobs queue to learn whether job '${name}' was created: ${errorMessage(error)}.`)
     return 'unknown'
@@ -305,41 +378,61 @@ async function managedJobAfterDrop(sky: Sky, name: string, started: number, a: A
 
 /**
  * A managed job's final word: its record in the queue (status, failure reason, recoveries), found by
- * id, or by name when sky did not print the id; a stream that dropped is re-attached first.
+ * id, or by name when sky did not print the id. A stream that dropped is followed again first. The
+ * record can lag behind the job's end (the jobs controller checks its job every 15 s, then cleans
+ * its cluster up): `sky jobs launch` then ends with exit 101 and "Managed job finished: N (status:
+ * RUNNING)" after the job printed SUCCEEDED. The queue is the truth: it is asked again until it
+ * holds a final status, within the follow budget.
  */
 async function settleManaged(sky: Sky, o: LaunchOptions, job: Partial<ManagedJob>, a: Attempt, dropped: boolean): Promise<Omit<LaunchResult, 'attempts' | 'durationMs'>> {
   let id = job.id || a.scanner.jobId
   let code = a.code
-  if (dropped && id) {
-    for (let round = 1; round <= FOLLOW_ROUNDS && !o.cancellation.cancelled && !o.detached; round++) {
-      core.warning(`${o.what}: the log stream ended (sky exit ${code}) after managed job ${id} was created. It is not launched again: following it again (${repeats(o)}).`)
+  let lines = lastLinesOf(a, o)
+  const deadline = Date.now() + followBudgetMs()
+  if (dropped && id && !o.detached) {
+    for (let round = 1; !o.cancellation.cancelled; round++) {
+      if (round === 1) core.warning(`${o.what}: the log stream ended (sky exit ${code}) after managed job ${id} was created. It is not launched again: following it again (${repeats(o)}).`)
       const again = await reattach(sky, o, args.jobsLogsArgs(id, wholeLog(o)), 'managed')
+      if (again.scanner.jobLines.length > 0) lines = lastLinesOf(again, o)
       code = again.code
       if (code !== null && code !== 1) break
-      if (round < FOLLOW_ROUNDS) await sleepUnlessStopped(o.retryDelaySeconds * 1000, o)
+      const said = skyError(again.stderrTail)
+      const wait = Math.min(backoffMs(round), deadline - Date.now())
+      if ((!classifyLaunchFailure(said).transient && round >= FOLLOW_ROUNDS) || wait <= 0) break
+      await sleepUnlessStopped(wait, o)
     }
   }
-  if (o.cancellation.cancelled) return { outcome: { kind: 'cancelled', status: 'CANCELLED' }, status: 'CANCELLED', exitCode: 103, jobId: id, submitted: true, message: `${o.what} was cancelled with the run.` }
+  if (o.cancellation.cancelled) return { outcome: { kind: 'cancelled', status: 'CANCELLED' }, status: 'CANCELLED', exitCode: 103, jobId: id, submitted: true, cancelledWithRun: true, message: `${o.what} was cancelled with the run.` }
   let record: ManagedJob | undefined
-  try {
-    record = id ? await sky.managedJob(id) : await sky.managedJobByName(o.managedName!, 0)
-  } catch (error) {
-    core.warning(`Could not read the managed job's record: ${errorMessage(error)}`)
+  for (let asked = 1; ; asked++) {
+    try {
+      record = id ? await sky.managedJob(id) : await sky.managedJobByName(o.managedName!, 0)
+    } catch (error) {
+      core.warning(`Could not read the managed job's record: ${errorMessage(error)}`)
+    }
+    id = record?.id || id
+    // Detached: whatever it is now. Followed: wait for the record to say how the job ended.
+    if (o.detached || !record || FINAL_STATUSES_SET.has(record.status) || o.cancellation.cancelled) break
+    const wait = Math.min(Math.max(1000, followBudgetMs() / 60), 10_000, deadline - Date.now())
+    if (wait <= 0) break
+    if (asked === 1) core.info(`Managed job ${id}: its log ended, and the jobs queue says ${record.status}; waiting for the jobs controller to record how it ended.`)
+    await sleepUnlessStopped(wait, o)
   }
-  id = record?.id || id
   const what = id ? `Managed job ${id} (${o.managedName})` : o.what
   if (o.detached && record) {
-    const outcome = outcomeOf(0)
-    return { outcome, status: record.status, exitCode: 0, jobId: id, submitted: true, recoveryCount: record.recoveryCount, message: `${what} was submitted (${record.status}).` }
+    return { outcome: outcomeOf(0), status: 'SUBMITTED', exitCode: 0, jobId: id, submitted: true, recoveryCount: record.recoveryCount, message: `${what} was submitted (${record.status} now); collect it with mode: collect, job-id: ${id}.` }
   }
   const status = record?.status ?? a.scanner.finalStatus
   if (!status) {
     const outcome = outcomeOf(code)
     return { outcome, status: dropped ? 'UNKNOWN' : outcome.status, exitCode: code, jobId: id, submitted: true, message: `${what}: its status could not be read from SkyPilot. Check it with: sky jobs queue -a` }
   }
+  if (!FINAL_STATUSES_SET.has(status)) {
+    return { outcome: outcomeOf(101), status: 'RUNNING', exitCode: 101, jobId: id, submitted: true, recoveryCount: record?.recoveryCount, message: `${what}: its log ended, but the jobs queue still says ${status} after ${Math.round(followBudgetMs() / 60_000)} minutes: SkyPilot has not recorded how it ended. The post step cancels it by name and verifies. Check it with: sky jobs queue -a` }
+  }
   const exitCode = exitCodeForStatus(status)
   const outcome = outcomeOf(exitCode)
-  const message = status.startsWith('FAILED') ? describeFailedStatus(what, status, record?.failureReason) : describeOutcome(outcome, exitCode, what)
+  const message = status.startsWith('FAILED') ? describeFailedStatus(what, status, record?.failureReason, lines) : describeOutcome(outcome, exitCode, what)
   return { outcome, status, exitCode, jobId: id, submitted: true, recoveryCount: record?.recoveryCount, message }
 }
 

@@ -14,7 +14,6 @@ import { renderSummary, writeSummary, type TaskResult } from '../summary.js'
 import { Cancellation } from './cancel.js'
 import { collect } from './collect.js'
 import { runDown } from './down.js'
-import { FINAL_STATUSES } from '../sky/parse.js'
 import { fetchClusterCosts, roundUsd } from '../results/cost.js'
 import { stepResults } from '../results/step-results.js'
 import { secretValues, StepOutputs } from './job-outputs.js'
@@ -23,6 +22,7 @@ import { runReport } from './report.js'
 import { runFanout, runOne } from './tasks.js'
 import { dashboardUrl, setOutputs } from './outputs.js'
 import { prepareTasks } from './prepare.js'
+import { Runs } from './runs.js'
 
 /** The main step: validate, plan, (install, configure access, launch, follow), report. */
 export async function runMain(): Promise<void> {
@@ -95,24 +95,12 @@ export async function runMain(): Promise<void> {
     }
     sky = new Sky(install.sky, env)
 
-    // Saved before the launch: a post step after a kill at any later point still tears down. A
-    // detached cluster removes itself once its job ends, but only after a submission that worked:
-    // until then the post step owns it.
-    const untilSubmitted = plan.detach && plan.down ? plan.keep.map((k) => k.cluster) : []
-    saveJson(State.clusters, [...plan.teardown, ...untilSubmitted])
-    saveJson(State.keep, untilSubmitted.length > 0 ? [] : plan.keep.map((k) => k.cluster))
+    // Saved before any launch: a post step after a kill at any later point knows what each task left.
+    const runs = new Runs(plan)
 
     const started = Date.now()
     const outputs = new StepOutputs(inputs.jobOutputs, secretValues(inputs))
-    const results = inputs.tasks ? await runFanout(sky, plan, inputs, cancellation, outputs) : [await runOne(sky, plan, inputs, cancellation, outputs)]
-    // A server that turned the launch away created nothing: no teardown to run, and to fail.
-    const refused = new Set(results.filter((r) => r.refused).map((r) => r.cluster))
-    if (plan.detach && results.every((r) => r.status === 'SUBMITTED')) saveJson(State.clusters, plan.teardown)
-    else if (refused.size > 0) saveJson(State.clusters, [...plan.teardown, ...(plan.detach && plan.down ? plan.keep.map((k) => k.cluster) : [])].filter((c) => !refused.has(c)))
-    // A cancelled run, or one that lost track of its managed job, did not see the job end: the post
-    // step cancels it by name and verifies.
-    const managedOpen = plan.mode === 'managed' && !plan.detach && results.some((r) => !FINAL_STATUSES.has(r.status))
-    if (!cancellation.cancelled && !managedOpen) core.saveState(State.finished, 'true')
+    const results = inputs.tasks ? await runFanout(sky, plan, inputs, cancellation, outputs, runs) : [await runOne(sky, plan, inputs, cancellation, outputs, runs)]
     await cancellation.settled()
     if (plan.mode === 'launch' && !plan.detach && !cancellation.cancelled) await addCosts(sky, results, started)
     await report(inputs, plan, ctx, results, install, server, cancellation)
@@ -135,7 +123,10 @@ async function addCosts(sky: Sky, results: TaskResult[], since: number): Promise
   for (const r of launched) {
     const lookup = costs.get(r.cluster!)
     if (lookup?.cost) r.costUsd = roundUsd(lookup.cost.usd)
-    else if (lookup) core.info(`No cost figure for ${r.cluster}: ${lookup.reason}.`)
+    else if (lookup?.unpriced) {
+      r.costNote = lookup.reason
+      r.infra = lookup.unpriced.infra
+    } else if (lookup) core.info(`No cost figure for ${r.cluster}: ${lookup.reason}.`)
   }
 }
 

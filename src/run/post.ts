@@ -6,7 +6,8 @@ import { maskEndpoint, removeFiles } from '../access.js'
 import { errorMessage } from '../errors.js'
 import { saveCache } from '../install/install.js'
 import { Sky } from '../sky/client.js'
-import { loadJson, State } from '../state.js'
+import { postAction } from '../lifecycle.js'
+import { loadJson, loadRuns, State } from '../state.js'
 import { writeSummary } from '../summary.js'
 import { cancelManagedJobs, tearDown, teardownLines, teardownProblem } from './teardown.js'
 
@@ -17,10 +18,12 @@ import { cancelManagedJobs, tearDown, teardownLines, teardownProblem } from './t
 export async function runPost(): Promise<void> {
   // Main refused to run on this OS and left nothing to clean up.
   if (runnerOsProblem(process.env.RUNNER_OS || os.platform())) return
-  const clusters = loadJson<string[]>(State.clusters, [])
-  const keep = loadJson<string[]>(State.keep, [])
-  const managedJobs = loadJson<{ name: string; since?: number }[]>(State.managedJobs, []).filter((j) => typeof j?.name === 'string')
-  const finished = core.getState(State.finished) === 'true'
+  // What each task's run left, as main last saved it, and what the lifecycle's table says to do.
+  const runs = loadRuns()
+  const unique = (xs: string[]): string[] => [...new Set(xs)]
+  const clusters = unique(runs.filter((r) => postAction(r) === 'tear-down' && r.cluster).map((r) => r.cluster!))
+  const openJobs = runs.filter((r) => postAction(r) === 'cancel-and-verify' && r.managed).map((r) => r.managed!)
+  const kept = runs.filter((r) => postAction(r) === 'leave-running' && r.cluster && !clusters.includes(r.cluster))
   const skyPath = core.getState(State.skyPath)
   const lines: string[] = []
   let failure: string | undefined
@@ -32,7 +35,6 @@ export async function runPost(): Promise<void> {
 
   try {
     const skip = (process.env.SKYPILOT_SKIP_TEARDOWN ?? '').toLowerCase() === 'true'
-    const openJobs = finished ? [] : managedJobs
     const needsSky = (clusters.length > 0 || openJobs.length > 0) && !skip
     if (skip && clusters.length > 0) {
       core.warning(`SKYPILOT_SKIP_TEARDOWN is true: cluster ${clusters.join(', ')} is left running. Remove it with: sky down -y ${clusters.join(' ')}`)
@@ -71,7 +73,10 @@ export async function runPost(): Promise<void> {
         if (problem) fail(problem, r.left.length > 0 ? 'SkyPilot cluster left running' : 'SkyPilot teardown not verified')
       }
     }
-    for (const c of keep) lines.push(`⚠️ Cluster \`${c}\` was left running on purpose. Remove it with \`sky down -y ${c}\`.`)
+    for (const c of unique(kept.map((r) => r.cluster!))) {
+      const why = kept.find((r) => r.cluster === c)?.why
+      lines.push(`⚠️ Cluster \`${c}\` was left running${why ? ` (${why})` : ' on purpose'}. Remove it with \`sky down -y ${c}\`.`)
+    }
   } catch (error) {
     failure = `Teardown failed: ${errorMessage(error)}. Check for clusters left running with \`sky status\` and remove them with \`sky down -y ${clusters.join(' ') || 'NAME'}\`.`
     core.error(failure, { title: 'SkyPilot teardown failed' })

@@ -3,12 +3,13 @@ import { errorMessage } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import type { Plan, PlannedTask } from '../plan.js'
 import type { Sky } from '../sky/client.js'
+import { State } from '../state.js'
 import type { LaunchFailure } from '../sky/exit-codes.js'
-import { saveJson, State } from '../state.js'
 import type { TaskResult } from '../summary.js'
 import type { Cancellation } from './cancel.js'
-import type { StepOutputs } from './job-outputs.js'
+import { secretValues, type StepOutputs } from './job-outputs.js'
 import { launchWithRetries, type LaunchOptions, type LaunchResult } from './launch.js'
+import type { Runs } from './runs.js'
 
 /**
  * Running the plan's tasks: one (launch, exec, managed) or a fan-out of many. Each task's log is
@@ -39,8 +40,8 @@ async function whyExecFailed(sky: Sky, cluster: string, viaServer: boolean, fail
 }
 
 /** What every task's launch shares: retries, secrets through sky's env, the cancellation. */
-function common(inputs: Inputs, cancellation: Cancellation): Pick<LaunchOptions, 'retries' | 'retryDelaySeconds' | 'retryOnJobFailure' | 'secretEnv' | 'cancellation'> {
-  return { retries: inputs.retries, retryDelaySeconds: inputs.retryDelaySeconds, retryOnJobFailure: inputs.retryOnJobFailure, secretEnv: { ...inputs.secrets }, cancellation }
+function common(inputs: Inputs, cancellation: Cancellation): Pick<LaunchOptions, 'retries' | 'retryDelaySeconds' | 'retryOnJobFailure' | 'secretEnv' | 'cancellation' | 'secrets'> {
+  return { retries: inputs.retries, retryDelaySeconds: inputs.retryDelaySeconds, retryOnJobFailure: inputs.retryOnJobFailure, secretEnv: { ...inputs.secrets }, cancellation, secrets: secretValues(inputs) }
 }
 
 /** A task's result from its launch, with the job outputs its log set. */
@@ -48,15 +49,12 @@ function resultOf(task: PlannedTask, r: LaunchResult, outputs: Record<string, st
   return { name: task.name, cluster: task.cluster, jobId: r.jobId, status: r.status, exitCode: r.exitCode, attempts: r.attempts, durationMs: r.durationMs, recoveryCount: r.recoveryCount, refused: r.refused, message: r.message, ...(outputs ? { outputs } : {}), ...extra }
 }
 
-export async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancellation, outputs: StepOutputs): Promise<TaskResult> {
+export async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancellation, outputs: StepOutputs, runs: Runs): Promise<TaskResult> {
   const task = plan.tasks[0]!
   if (cancellation.cancelled) return skipped(task, 'CANCELLED')
-  const managedName = plan.mode === 'managed' ? task.argv[task.argv.indexOf('-n') + 1] : undefined
-  if (managedName) {
-    // Saved before the launch: a cancelled or killed run can only find its managed job by name.
-    cancellation.trackManagedJob(managedName)
-    saveJson(State.managedJobs, [{ name: managedName, since: Math.floor(Date.now() / 1000) - 300 }])
-  }
+  // The run record (saved before the launch) names it: a cancelled or killed run finds it by name.
+  const managedName = runs.records[0]!.managed?.name
+  if (managedName) cancellation.trackManagedJob(managedName)
   const kept = task.cluster !== undefined && plan.keep.some((k) => k.cluster === task.cluster) && !plan.detach
   const reader = outputs.reader(task.name)
   const result = await launchWithRetries(sky, task, {
@@ -72,12 +70,12 @@ export async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation:
       core.info(`Job id ${id}.`)
       if (kept) cancellation.trackKeptJob(task.cluster!, id)
     },
-    onRequestId: (id) => core.saveState(State.requestId, id)
+    onRequestId: (id) => core.saveState(State.requestId, id),
+    lifecycle: runs.lifecycle(0)
   })
   reader?.end()
-  const submitted = plan.detach && result.outcome.kind === 'succeeded'
-  if (!submitted) return resultOf(task, result, reader?.outputs)
-  return resultOf(task, result, reader?.outputs, { status: 'SUBMITTED', message: `Submitted; collect it with mode: collect, job-id: ${result.jobId ?? '?'}${task.cluster ? `, cluster-name: ${task.cluster}` : ''}.` })
+  if (result.refused) runs.refused(0)
+  return resultOf(task, result, reader?.outputs)
 }
 
 function skipped(task: PlannedTask, status: string): TaskResult {
@@ -88,7 +86,7 @@ function skipped(task: PlannedTask, status: string): TaskResult {
  * Fan-out: every task runs its own launch, at most `max-parallel` at once. With fail-fast, the first
  * failure interrupts the others and starts no more; every cluster is torn down by the post step.
  */
-export async function runFanout(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancellation, outputs: StepOutputs): Promise<TaskResult[]> {
+export async function runFanout(sky: Sky, plan: Plan, inputs: Inputs, cancellation: Cancellation, outputs: StepOutputs, runs: Runs): Promise<TaskResult[]> {
   const stop = new AbortController()
   const results: TaskResult[] = plan.tasks.map((t) => skipped(t, 'SKIPPED'))
   const aborted: LaunchResult[] = []
@@ -109,9 +107,11 @@ export async function runFanout(sky: Sky, plan: Plan, inputs: Inputs, cancellati
         onRelaunch: reader && (() => reader.reset()),
         linePrefix: `[${task.name.padEnd(width)}] `,
         stopSignal: stop.signal,
-        what: `Task ${task.name}`
+        what: `Task ${task.name}`,
+        lifecycle: runs.lifecycle(i)
       })
       reader?.end()
+      if (r.refused) runs.refused(i)
       results[i] = resultOf(task, r, reader?.outputs)
       core.info(`[${task.name}] ${r.message}`)
       if (r.outcome.kind === 'cancelled' && stop.signal.aborted) aborted.push(r)

@@ -1,3 +1,5 @@
+import { isStatus, STATUSES } from '../lifecycle.js'
+
 /**
  * What `sky launch`, `sky exec`, `sky jobs launch` and `sky logs` exit with (SkyPilot since early
  * 2025): the job's status class, or 1 when nothing ran, 2 for a usage error.
@@ -74,20 +76,16 @@ export function isRetryable(outcome: Outcome, retryOnJobFailure: boolean, failur
   return retryOnJobFailure && outcome.kind === 'job-failed'
 }
 
-/** What a managed job's or cluster job's final status means, for statuses past plain FAILED. */
-const STATUS_MEANING: Record<string, string> = {
-  FAILED: "the job's run command exited non-zero",
-  FAILED_SETUP: "the job's setup command exited non-zero",
-  FAILED_DRIVER: "SkyPilot's job driver on the cluster failed (not the job's own commands)",
-  FAILED_PRECHECKS: "it failed SkyPilot's checks before anything was launched (e.g. no cloud access or resources that cannot exist): the task never ran",
-  FAILED_NO_RESOURCE: 'no resources were available to run it after the retries: the task never ran',
-  FAILED_CONTROLLER: "the jobs controller failed (an error in SkyPilot, not in the task)"
-}
-
-/** A failed job's status said in words, with SkyPilot's reason when it gave one. */
-export function describeFailedStatus(what: string, status: string, reason?: string): string {
-  const meaning = STATUS_MEANING[status] ?? `it ended ${status}`
-  return `${what} ended ${status}: ${meaning}.${reason ? ` SkyPilot said: ${reason.trim().replace(/\.$/, '')}.` : ''}${status === 'FAILED' || status === 'FAILED_SETUP' ? ' See its log above.' : ''}`
+/**
+ * A failed job's status said in words (its meaning from the lifecycle's table), with SkyPilot's
+ * reason when it gave one, and the job's own last lines when they were seen.
+ */
+export function describeFailedStatus(what: string, status: string, reason?: string, lastLines: readonly string[] = []): string {
+  const meaning = isStatus(status) ? STATUSES[status].means : `it ended ${status}`
+  const said = reason ? ` SkyPilot said: ${reason.trim().replace(/\.$/, '')}.` : ''
+  const ranCommands = status === 'FAILED' || status === 'FAILED_SETUP'
+  const lines = lastLines.length > 0 ? ` Its last lines:\n${lastLines.map((l) => `    ${l}`).join('\n')}` : ranCommands ? ' See its log above.' : ''
+  return `${what} ended ${status}: ${meaning}.${said}${lines}`
 }
 
 /** The message a user sees for each outcome, saying what happened and where to look. */

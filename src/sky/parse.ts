@@ -1,4 +1,5 @@
 /** Readers of what `sky` prints: its JSON shapes and the few text lines that carry ids. */
+import { FINAL_STATUSES, exitCodeForStatus } from '../lifecycle.js'
 
 export interface ClusterRecord {
   name: string
@@ -99,18 +100,8 @@ export function parseQueue(stdout: string, cluster: string): ClusterJobRecord[] 
   return Array.isArray(list) ? (list as ClusterJobRecord[]) : []
 }
 
-/** Terminal statuses of cluster jobs and managed jobs. */
-export const FINAL_STATUSES = new Set([
-  'SUCCEEDED', 'FAILED', 'FAILED_SETUP', 'FAILED_DRIVER', 'CANCELLED', 'FAILED_PRECHECKS',
-  'FAILED_NO_RESOURCE', 'FAILED_CONTROLLER'
-])
-
-export function exitCodeForStatus(status: string): number {
-  if (status === 'SUCCEEDED') return 0
-  if (status === 'CANCELLED') return 103
-  if (FINAL_STATUSES.has(status)) return 100
-  return 101
-}
+// The statuses, their exit codes and which are final live in the lifecycle's table.
+export { FINAL_STATUSES, exitCodeForStatus }
 
 /** SkyPilot's CLI colours its output even into a pipe: scan text without the escape codes. */
 export function stripAnsi(text: string): string {
@@ -130,6 +121,8 @@ const MANAGED_JOB_ID = /Managed Job ID:\s*(\d+)(?=\D)/
 const MANAGED_FINISHED = /Managed job finished:\s*(\d+)\s*\(status:\s*([A-Z_]+)\)/
 const CLUSTER_FINISHED = /Job finished \(status:\s*([A-Z_]+)\)/
 const SUBMITTED = /Job submitted, ID:\s*\d/
+/** The job's own lines follow (task_codegen.py prints it before the first line of setup or run). */
+const STARTED = /Job started\. Streaming logs\.\.\./
 // The Ctrl-C hint names the request by its first 8 characters (`sky api cancel 1a2b3c4d`); --async
 // prints the full uuid. Either form is accepted by `sky api cancel`.
 const REQUEST_ID = /(?:sky api cancel|sky api logs|Submitted sky\.[\w.]+ request:)\s+([0-9a-f]{8}(?:-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?)(?=[^0-9a-f-])/
@@ -150,6 +143,10 @@ export class OutputScanner {
   submitted = false
   /** The job's final status as sky printed it (`... finished ... (status: S)`). */
   finalStatus?: string
+  /** The job's own log lines stream (`Job started. Streaming logs...`). */
+  started = false
+  /** The last lines the job itself printed, read from the kept tail when the stream ends. */
+  jobLines: string[] = []
   private headSeen = 0
   private carry = ''
   private tail: Buffer[] = []
@@ -176,7 +173,9 @@ export class OutputScanner {
   /** The stream ended: read its end (and an id cut off at the very end is complete now). */
   end(): void {
     const tail = Buffer.concat(this.tail)
-    this.scan(`${stripAnsi(tail.subarray(Math.max(0, tail.length - TAIL_BYTES)).toString('utf8'))}\n`)
+    const text = stripAnsi(tail.subarray(Math.max(0, tail.length - TAIL_BYTES)).toString('utf8'))
+    this.scan(`${text}\n`)
+    this.jobLines = jobLinesOf(text)
     this.tail = []
     this.tailSize = 0
   }
@@ -204,6 +203,7 @@ export class OutputScanner {
       const finished = CLUSTER_FINISHED.exec(text)
       if (finished) this.finalStatus = finished[1]
     }
+    if (STARTED.test(text)) this.started = true
     if (this.requestId === undefined) {
       const m = REQUEST_ID.exec(text)
       if (m?.[1]) {
@@ -212,6 +212,33 @@ export class OutputScanner {
       }
     }
   }
+}
+
+/** How many of the job's last lines an error quotes, and how much of each. */
+const JOB_LINES = 8
+const JOB_LINE_CHARS = 300
+/** Where the job's lines end in sky's output: its final status line, or the hints after it. */
+const JOB_LOG_END = /^\s*(?:✓ )?(?:Job finished \(status:|Managed job finished:|📋 Useful Commands)/
+/** SkyPilot's own progress lines around the job's (`├── Waiting for task resources`, `└── Job started`). */
+const SKY_PROGRESS = /^\s*[├└]── /
+/** Bash on a node whose cluster home has no .bashrc says so before every command (seen on Slurm): noise. */
+const BASHRC_NOISE = /bash: \S*\/\.bashrc: No such file or directory$/
+
+/**
+ * The last lines the job printed, from the end of what sky printed (colours removed): those after
+ * `Job started. Streaming logs...` when it is in view, up to the job's final status line, without
+ * SkyPilot's own progress lines. They say why a job failed without scrolling up the log.
+ */
+export function jobLinesOf(text: string): string[] {
+  let lines = text.split(/\r?\n/)
+  const start = lines.findLastIndex((l) => STARTED.test(l))
+  if (start >= 0) lines = lines.slice(start + 1)
+  const end = lines.findIndex((l) => JOB_LOG_END.test(l))
+  if (end >= 0) lines = lines.slice(0, end)
+  return lines
+    .filter((l) => l.trim() !== '' && !SKY_PROGRESS.test(l) && !BASHRC_NOISE.test(l))
+    .slice(-JOB_LINES)
+    .map((l) => (l.length > JOB_LINE_CHARS ? `${l.slice(0, JOB_LINE_CHARS)}…` : l))
 }
 
 /** The last exception SkyPilot printed (`sky.exceptions.X: message`), colours removed, or undefined. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fake, fakeServer, withSky } from '../helpers/fakes.js'
+import { fake, fakeServer, withSky, withoutJobPrefixes } from '../helpers/fakes.js'
 import { annotations, everythingVisible, runMain, runMainThenPost } from '../helpers/runner.js'
 import { KUBECONFIG, KUBECONFIG_PLAIN, KUBECONFIG_SECRETS } from '../fixtures/kubeconfig.js'
 
@@ -50,7 +50,7 @@ describe('kubeconfig: only its credentials are masked', () => {
     const { main, post } = await runMainThenPost(withSky(s, { inputs: { 'task-yaml': 'name: show\nrun: cat "$KUBECONFIG"\n', kubeconfig: KUBECONFIG } }))
     expect(main.code).toBe(0)
     expect(post.code).toBe(0)
-    const log = everythingVisible(main)
+    const log = withoutJobPrefixes(everythingVisible(main))
     const lines = log.split('\n').map((l) => l.trim())
     expect(lines).toContain('apiVersion: v1')
     expect(lines).toContain('- name: default')

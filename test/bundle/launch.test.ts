@@ -63,7 +63,8 @@ describe('launch, follow, tear down', () => {
     const { main, post } = await runMainThenPost(withSky(s, { inputs: { 'task-yaml': 'run: |\n  echo about to fail\n  exit 3\n' } }))
     expect(main.code).toBe(1)
     expect(main.outputs).toMatchObject({ status: 'FAILED', 'exit-code': '100' })
-    expect(annotations(main.stdout, 'error').join('\n')).toMatch(/ended FAILED: the job's run command exited non-zero\. See its log above/)
+    // The job's own last lines are in the error: why it failed, without scrolling up the log.
+    expect(annotations(main.stdout, 'error').join('\n')).toMatch(/ended FAILED: the job's run command exited non-zero\. Its last lines:%0A    \(task, pid=\d+\) about to fail%0A    ERROR: Job 1 failed with return code list: \[3\]/)
     expect(callsOf(s, 'launch')).toHaveLength(1) // a job that ran is not retried by default
     expect(post.code).toBe(0)
     expect(s.ledger().clusters).toEqual([])

@@ -43,11 +43,37 @@ function finishRequest(status, extra = {}) {
   writeDone(`${spec.requestLog}.done`, { status, ...extra })
 }
 
-function runBash(script, env, cwd, fd) {
+/**
+ * Runs a job's setup or run with bash, its stdout and stderr into the job's log, each line behind
+ * SkyPilot's prefix with the command's pid, coloured as the real log is (skylet/executor/slurm.py
+ * and task_codegen.py print `(setup pid=N) `, `(<task name>, pid=N) `, `(head, rank=0, pid=N) `).
+ */
+function runBash(script, env, cwd, fd, label) {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', script], { stdio: ['ignore', fd, fd], env, cwd })
+    const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], env, cwd })
+    const prefix = `\x1b[36m(${label === 'setup' ? `setup pid=${child.pid}` : `${label}, pid=${child.pid}`})\x1b[0m `
+    let open = 2
+    const relay = (stream) => {
+      let partial = ''
+      stream.on('data', (chunk) => {
+        const lines = (partial + chunk.toString('utf8')).split('\n')
+        partial = lines.pop()
+        if (lines.length > 0) fs.writeSync(fd, lines.map((l) => `${prefix}${l}\n`).join(''))
+      })
+      stream.on('end', () => {
+        if (partial) fs.writeSync(fd, `${prefix}${partial}\n`)
+        if (--open === 0) finish()
+      })
+    }
+    let exit
+    const finish = () => exit && resolve(exit)
+    relay(child.stdout)
+    relay(child.stderr)
     child.on('error', () => resolve({ code: 127, child }))
-    child.on('exit', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), signal }))
+    child.on('exit', (code, signal) => {
+      exit = { code: code ?? (signal ? 128 : 1), signal, pid: child.pid }
+      if (open === 0) finish()
+    })
     runBash.current = child
   })
 }
@@ -71,6 +97,11 @@ function jobEnv(task, extra) {
     }),
     ...extra
   }
+}
+
+/** The run's log prefix names the task: its name, `sky-cmd` for an inline command, else `task`. */
+function logLabel(task) {
+  return task.name ?? 'task'
 }
 
 function ensureCwd() {
@@ -176,13 +207,19 @@ async function clusterRequest() {
   const runSetup = spec.kind === 'launch' && !spec.noSetup && task.setup != null
   if (runSetup) {
     if (!setJob({ status: 'SETTING_UP', start_at: Date.now() / 1000 })) process.exit(0)
-    const r = await runBash(task.setup, { ...env, SKYPILOT_SETUP_NODE_RANK: '0' }, cwd, fd)
-    if (r.code !== 0) status = 'FAILED_SETUP'
+    const r = await runBash(task.setup, { ...env, SKYPILOT_SETUP_NODE_RANK: '0' }, cwd, fd, 'setup')
+    if (r.code !== 0) {
+      status = 'FAILED_SETUP'
+      fs.writeSync(fd, msg.setupFailed(job.job_id, r.code, r.pid))
+    }
   }
   if (status === 'SUCCEEDED' && task.run != null) {
     if (!setJob({ status: 'RUNNING', ...(runSetup ? {} : { start_at: Date.now() / 1000 }) })) process.exit(0)
-    const r = await runBash(task.run, env, cwd, fd)
-    if (r.code !== 0) status = 'FAILED'
+    const r = await runBash(task.run, env, cwd, fd, logLabel(task))
+    if (r.code !== 0) {
+      status = 'FAILED'
+      fs.writeSync(fd, msg.runFailed(job.job_id, r.code))
+    }
   }
   fs.closeSync(fd)
   updateLedger(home, (l) => {
@@ -313,7 +350,7 @@ async function managedRequest() {
       log(msg.waitingForResources(task.numNodes ?? 1))
       log(msg.jobStarted)
       if (task.setup != null) {
-        const r = await runBash(task.setup, env, cwd, fd)
+        const r = await runBash(task.setup, env, cwd, fd, 'setup')
         if (r.code !== 0) {
           log(msg.jobFinished('FAILED_SETUP'))
           failFrom(t, 'FAILED_SETUP', `Setup failed with return code ${r.code}`, runSeconds)
@@ -322,7 +359,7 @@ async function managedRequest() {
       }
       if (task.run == null) break
       const started = Date.now()
-      const running = runBash(task.run, env, cwd, fd)
+      const running = runBash(task.run, env, cwd, fd, spec.tasks.length > 1 ? logLabel(task) : m.name)
       if (preemptionsLeft > 0) {
         const child = runBash.current
         const timer = sleep(m.preemptAfterMs ?? 300).then(() => 'preempt')

@@ -33,3 +33,11 @@ export function withSky(s: FakeSky, opts: StepOptions): StepOptions {
 
 /** The double's recorded calls of one command, e.g. 'launch' or 'jobs cancel'. */
 export const callsOf = (s: FakeSky, command: string) => s.calls().filter((c) => c.argv.slice(0, command.split(' ').length).join(' ') === command)
+
+/**
+ * A job's log as the step shows it, without SkyPilot's own line prefixes (`(task, pid=N) `,
+ * `(setup pid=N) `, coloured), which the real SkyPilot and the double put before each of its lines.
+ */
+export function withoutJobPrefixes(log: string): string {
+  return log.replace(/^((?:::[^\n]*::)?(?:\[[^\]\n]*\] )?)\x1b\[36m\((?:setup pid=\d+|[\w.-]+, (?:rank=\d+, )?pid=\d+)(?:, ip=[\d.]+)?\)\x1b\[0m /gm, '$1')
+}

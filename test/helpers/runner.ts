@@ -23,8 +23,13 @@ export interface StepOptions {
   runnerTemp?: string
   /** State for the post step (as main saved it). */
   state?: Record<string, string>
-  /** Send `signal` once the output so far satisfies `when`. */
-  interrupt?: { when: (output: string) => boolean; signal: NodeJS.Signals; delayMs?: number }
+  /**
+   * Send `signal` once the output so far satisfies `when`; then each of `then` that much later (the
+   * runner's cancel: SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after that).
+   */
+  interrupt?: { when: (output: string) => boolean; signal: NodeJS.Signals; delayMs?: number; then?: { afterMs: number; signal: NodeJS.Signals }[] }
+  /** Sees each chunk of stdout as it arrives, with the time (to tell a live relay from one at the end). */
+  onStdout?: (chunk: string, at: number) => void
   timeoutMs?: number
 }
 
@@ -70,11 +75,14 @@ export async function runStep(entry: 'main' | 'post', opts: StepOptions = {}): P
   const check = (): void => {
     if (opts.interrupt && !sent && opts.interrupt.when(stdout + stderr)) {
       sent = true
-      setTimeout(() => child.kill(opts.interrupt!.signal), opts.interrupt.delayMs ?? 0)
+      const at = opts.interrupt.delayMs ?? 0
+      setTimeout(() => child.kill(opts.interrupt!.signal), at)
+      for (const next of opts.interrupt.then ?? []) setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill(next.signal), at + next.afterMs)
     }
   }
   child.stdout.on('data', (c: Buffer) => {
     stdout += c.toString()
+    opts.onStdout?.(c.toString(), Date.now())
     check()
   })
   child.stderr.on('data', (c: Buffer) => {

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { startFakeServer, type FakeServer, type FakeSky } from '../fake-sky/index.mjs'
 import { everythingVisible, ROOT, runMain, runPost, type StepResult } from '../helpers/runner.js'
 import { Checks, closedPort, errorText, fakeSky, filesUnder, oneLine, pool, table, tempDir, withSky } from './common.js'
+import { withoutJobPrefixes } from '../helpers/fakes.js'
 
 /**
  * Hostile-input suite: every input of action.yml tried with hostile values. Each case is either
@@ -323,7 +324,7 @@ export function hostileCases(): HostileCase[] {
         const value = `$(touch ${r.marker}) \`touch ${r.marker}\` 'single' "double" ; touch ${r.marker} && echo done`
         const argv = launchArgv(r.sky)
         c.add('one --env argument, verbatim', argv[argv.indexOf(`MSG=${value}`) - 1] === '--env')
-        c.add('the job printed the literal text', r.main.stdout.includes(`MSG=[${value}]`))
+        c.add('the job printed the literal text', withoutJobPrefixes(r.main.stdout).includes(`MSG=[${value}]`))
       }
     },
     {
@@ -335,7 +336,7 @@ export function hostileCases(): HostileCase[] {
         const value = `line1 $(touch ${r.marker})\n::error::injected\n::set-output name=status::HACKED`
         const argv = launchArgv(r.sky)
         c.add('one --env argument, verbatim', argv[argv.indexOf(`MSG=${value}`) - 1] === '--env')
-        c.add('the job printed the literal text', r.main.stdout.includes(`MSG=[${value}]`))
+        c.add('the job printed the literal text', withoutJobPrefixes(r.main.stdout).includes(`MSG=[${value}]`))
         c.add('status output not forged', r.main.outputs.status === 'SUCCEEDED')
         c.add('no injected ::error outside the job log', !outsideJobLog(r.main.stdout).includes('::error::injected'))
       }
@@ -416,7 +417,7 @@ export function hostileCases(): HostileCase[] {
       verify: (r, c) => {
         const value = `$(touch ${r.marker}) \`touch ${r.marker}\``
         c.add('one --env argument, verbatim', launchArgv(r.sky).includes(`MSG=${value}`))
-        c.add('the job printed the literal text', r.main.stdout.includes(`MSG=[${value}]`))
+        c.add('the job printed the literal text', withoutJobPrefixes(r.main.stdout).includes(`MSG=[${value}]`))
       }
     },
     {

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createFakeSky, startFakeServer, type FakeSky, type FakeSkyConfig } from '../fake-sky/index.mjs'
 import { updateLedger } from '../fake-sky/lib/ledger.mjs'
+import { withoutJobPrefixes } from '../helpers/fakes.js'
 
 const fakes: FakeSky[] = []
 function fake(config: FakeSkyConfig = {}): FakeSky {
@@ -237,7 +238,7 @@ describe('fake sky: log streams', () => {
   it('sky logs shows the last 1000 lines unless --tail 0 or --no-follow, the hint on stderr, the final status at the end', async () => {
     const f = fake()
     expect((await f.run(['launch', '-y', '-c', 'c-tail', 'seq 1 1005'])).code).toBe(0)
-    const numbers = (x: { stdout: string }) => x.stdout.split('\n').filter((l) => /^\d+$/.test(l))
+    const numbers = (x: { stdout: string }) => withoutJobPrefixes(x.stdout).split('\n').filter((l) => /^\d+$/.test(l))
     const tailed = await f.run(['logs', 'c-tail', '1'])
     expect(tailed.stdout.split('\n')[0]).toBe(YELLOW("Tailing logs of job 1 on cluster 'c-tail'..."))
     expect([numbers(tailed)[0], numbers(tailed).length]).toEqual(['6', 1000])

@@ -6,7 +6,7 @@ function plan(overrides: Partial<Plan> = {}): Plan {
   return {
     mode: 'launch', version: '0.14.1', versionFrom: 'pinned', extras: [], extrasFrom: 'task',
     tasks: [{ name: 'train', label: 'train.yaml', cluster: 'c1', taskPath: '/ws/train.yaml', cwd: '/ws', argv: ['launch', '-y', '-c', 'c1', '--gpus', 'A100:1', '--use-spot', '/ws/train.yaml'] }],
-    down: true, detach: false, idleMinutes: 10, secretNames: [], teardown: ['c1'], keep: [], ...overrides
+    down: true, detach: false, idleMinutes: 10, secretNames: [], teardown: ['c1'], keep: [], onSlurm: false, ...overrides
   }
 }
 
@@ -74,5 +74,13 @@ describe('cell and formatDuration', () => {
     expect(formatDuration(59_000)).toBe('59s')
     expect(formatDuration(60_000)).toBe('1m 0s')
     expect(formatDuration(3_725_000)).toBe('1h 2m')
+  })
+})
+
+describe('renderSummary on Slurm', () => {
+  it('says that the idle autodown is not a backstop there, and that the post step tears down', () => {
+    const md = renderSummary({ title: 'SkyPilot', plan: plan({ onSlurm: true }), results: [ok] })
+    expect(md).toMatch(/⚠️ On Slurm, SkyPilot's idle autodown \(`--down -i N`\) depends on its skylet .*do not count on it\. The post step tears the cluster down itself/)
+    expect(renderSummary({ title: 'SkyPilot', plan: plan(), results: [ok] })).not.toMatch(/On Slurm/)
   })
 })

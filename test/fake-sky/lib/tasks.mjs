@@ -105,7 +105,7 @@ export function loadTasks(entry, o, { allowPipeline, command = 'launch' }) {
     }
   } else if (entry.length > 0) {
     out(msg.commandToRun(entry.join(' ')))
-    configs = [{ run: entry.join(' ') }]
+    configs = [{ name: 'sky-cmd', run: entry.join(' ') }]
   } else {
     configs = [{}]
   }

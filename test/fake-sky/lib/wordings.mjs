@@ -135,6 +135,10 @@ export const msg = {
   waitingForResources: (nodes) => `${INDENT}\x1b[2mWaiting for task resources on ${nodes} node${nodes > 1 ? 's' : ''}.${RESET}\n`,
   jobStarted: `${INDENT_LAST}Job started. Streaming logs... \x1b[2m(Ctrl-C to exit log streaming; job will not be killed)${RESET}\n`,
   jobFinished: (status) => `${finishing(`Job finished (status: ${status}).`)}\n`,
+  // [live, Slurm] the job driver's own lines when a command fails (task_codegen.py / executor):
+  // red, after the job's last line, before the tail's `Job finished`.
+  runFailed: (jobId, code) => `ERROR: \x1b[31mJob ${jobId} failed with return code list:\x1b[0m [${code}] \n`,
+  setupFailed: (jobId, code, pid) => `ERROR: \x1b[31mJob ${jobId}'s setup failed with return code ${code} (pid=${pid}). See error logs above for more details.\x1b[0m\n`,
   jobSubmitted: (id) => `${starting(`Job submitted, ID: ${id}`)}\n`,
   // [src] cloud_vm_ray_backend.py cancel_jobs, core.py cancel.
   cancellingJobs: (ids, cluster) => `${yellow(`Cancelling jobs (${ids.join(', ')}) on cluster '${cluster}'...`)}\n`,
