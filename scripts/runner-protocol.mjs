@@ -56,7 +56,17 @@ export function stepEnv({ inputs = {}, state = {} } = {}) {
  * @returns {Record<string, string>}
  */
 export function parseFileCommands(text) {
-  const out = {}
+  return Object.fromEntries(fileCommandEntries(text))
+}
+
+/**
+ * Every NAME=VALUE (or heredoc) a file command holds, in the order written: the state saved again
+ * and again (a run record on each move of its lifecycle) shows its history.
+ * @param {string} text
+ * @returns {[string, string][]}
+ */
+export function fileCommandEntries(text) {
+  const out = []
   const lines = text.split(/\r?\n/)
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]
@@ -65,9 +75,9 @@ export function parseFileCommands(text) {
       const [, name, delim] = heredoc
       const value = []
       for (i++; i < lines.length && lines[i] !== delim; i++) value.push(lines[i])
-      out[name] = value.join('\n')
+      out.push([name, value.join('\n')])
     } else if (line.includes('=')) {
-      out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1)
+      out.push([line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])
     }
   }
   return out
@@ -91,6 +101,7 @@ export function fileCommands() {
     read: () => ({
       outputs: parseFileCommands(text('output')),
       state: parseFileCommands(text('state')),
+      stateWrites: fileCommandEntries(text('state')),
       summary: text('summary'),
       exportedEnv: parseFileCommands(text('env')),
       addedPaths: text('path').split('\n').filter(Boolean)

@@ -40,6 +40,11 @@ export interface Plan {
    * autodown there, but it is not a backstop to count on (see SLURM_AUTODOWN).
    */
   onSlurm: boolean
+  /**
+   * Every task runs where SkyPilot has no list price (Slurm, Kubernetes): its cost report would say
+   * 0, so it is not asked, and the summary says "not reported by SkyPilot for <this>".
+   */
+  unpriced?: string
 }
 
 /**
@@ -105,7 +110,9 @@ export function buildPlan(inputs: Inputs, tasks: PlanTaskInput[], resolved: { ve
   })
 
   const infraCloud = cloudOfInfra(inputs.resources.infra)
-  const onSlurm = infraCloud ? infraCloud === 'slurm' : tasks.length > 0 && tasks.every((t) => t.clouds.length > 0 && t.clouds.every((c) => c === 'slurm'))
+  const only = (cloud: string): boolean => (infraCloud ? infraCloud === cloud : tasks.length > 0 && tasks.every((t) => t.clouds.length > 0 && t.clouds.every((c) => c === cloud)))
+  const onSlurm = only('slurm')
+  const unpriced = onSlurm ? 'Slurm' : only('kubernetes') ? 'Kubernetes' : undefined
   const clusters = planned.map((t) => t.cluster).filter((c): c is string => Boolean(c))
   if (inputs.mode === 'collect' && inputs.clusterName) clusters.push(inputs.clusterName)
   const keep: Plan['keep'] = []
@@ -130,7 +137,8 @@ export function buildPlan(inputs: Inputs, tasks: PlanTaskInput[], resolved: { ve
     secretNames,
     teardown,
     keep,
-    onSlurm
+    onSlurm,
+    ...(unpriced ? { unpriced } : {})
   }
 }
 

@@ -81,7 +81,10 @@ export async function runStep(entry, opts = {}) {
   const child = spawn(argv[0], argv.slice(1), { env, cwd: env.GITHUB_WORKSPACE, stdio: ['ignore', outFd, 'pipe'] })
   let stdout = ''
   let stderr = ''
-  child.stdout?.setEncoding('utf8').on('data', (c) => (stdout += c))
+  child.stdout?.setEncoding('utf8').on('data', (c) => {
+    stdout += c
+    opts.onStdout?.(c)
+  })
   child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c))
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 180_000)
   const code = await new Promise((resolve) => child.on('close', (c) => resolve(c)))

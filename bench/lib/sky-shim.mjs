@@ -6,7 +6,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { FAKE_SKY, NODE, tmpDir, writeExecutable } from './common.mjs'
 
-export function skyShim({ dir = tmpDir('skyshim') } = {}) {
+/** `target`: another `sky` to run (the real one, for bench/real-jobs.mjs); default the double on the runner's Node. */
+export function skyShim({ dir = tmpDir('skyshim'), target } = {}) {
   fs.mkdirSync(dir, { recursive: true })
   const times = path.join(dir, '.sky-times.log')
   fs.writeFileSync(times, '')
@@ -14,7 +15,7 @@ export function skyShim({ dir = tmpDir('skyshim') } = {}) {
     path.join(dir, 'sky'),
     `#!/bin/bash
 s=$EPOCHREALTIME
-'${NODE}' '${FAKE_SKY}' "$@"
+${target ? `'${target}'` : `'${NODE}' '${FAKE_SKY}'`} "$@"
 rc=$?
 e=$EPOCHREALTIME
 cmd=$1

@@ -102,7 +102,7 @@ export async function runMain(): Promise<void> {
     const outputs = new StepOutputs(inputs.jobOutputs, secretValues(inputs))
     const results = inputs.tasks ? await runFanout(sky, plan, inputs, cancellation, outputs, runs) : [await runOne(sky, plan, inputs, cancellation, outputs, runs)]
     await cancellation.settled()
-    if (plan.mode === 'launch' && !plan.detach && !cancellation.cancelled) await addCosts(sky, results, started)
+    if (plan.mode === 'launch' && !plan.detach && !cancellation.cancelled) await addCosts(sky, results, started, plan.unpriced)
     await report(inputs, plan, ctx, results, install, server, cancellation)
   } catch (error) {
     await cancellation.settled()
@@ -116,9 +116,14 @@ export async function runMain(): Promise<void> {
  * What the run's clusters cost, as SkyPilot estimates it: one `sky cost-report` for all of them,
  * asked before the post step tears them down, only for clusters this step launched a job on.
  */
-async function addCosts(sky: Sky, results: TaskResult[], since: number): Promise<void> {
+async function addCosts(sky: Sky, results: TaskResult[], since: number, unpriced?: string): Promise<void> {
   const launched = results.filter((r) => r.cluster && r.jobId)
   if (launched.length === 0) return
+  // SkyPilot has no price there: its report would say 0 (a sky call whose answer is known).
+  if (unpriced) {
+    for (const r of launched) Object.assign(r, { costNote: `not reported by SkyPilot for ${unpriced}`, infra: unpriced })
+    return
+  }
   const costs = await fetchClusterCosts(sky, launched.map((r) => r.cluster!), since)
   for (const r of launched) {
     const lookup = costs.get(r.cluster!)

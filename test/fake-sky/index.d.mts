@@ -89,6 +89,11 @@ export interface LaunchBehaviour {
   provisionMs?: number
   /** The log tail of `sky launch` / `sky exec` drops this long after it starts: exit 1, the job goes on. */
   dropStreamAfterMs?: number
+  /**
+   * The cluster's allocation is ended outside SkyPilot this long after the run starts (scancel): the
+   * job dies without a final status, the tail exits 143, node-side commands fail with CommandError.
+   */
+  allocationEndsAfterMs?: number
 }
 
 export interface DownBehaviour {
@@ -120,6 +125,8 @@ export interface FakeSkyConfig {
     provisionMs?: number
     /** The follow of `sky jobs launch` drops this long after it starts: exit 1, the job goes on. */
     dropStreamAfterMs?: number
+    /** The controller records the job's end this long after its log ended: the follow ends on RUNNING (exit 101). */
+    recordLagMs?: number
   }
   /** `sky logs` / `sky jobs logs` (following) drop this long after they start. */
   logs?: { dropStreamAfterMs?: number }

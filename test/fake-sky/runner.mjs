@@ -215,6 +215,21 @@ async function clusterRequest() {
   }
   if (status === 'SUCCEEDED' && task.run != null) {
     if (!setJob({ status: 'RUNNING', ...(runSetup ? {} : { start_at: Date.now() / 1000 }) })) process.exit(0)
+    const ends = spec.behaviour?.allocationEndsAfterMs
+    if (ends != null) {
+      // The cluster's allocation is ended outside SkyPilot (an admin's scancel, a node failure): the
+      // job's processes die with it, and so does the cluster-side job table, so the job never gets a
+      // final status; the cluster stays UP in the records until refreshed or torn down.
+      setTimeout(() => {
+        runBash.current?.kill('SIGKILL')
+        updateLedger(home, (l) => {
+          const c = l.clusters.find((x) => x.name === spec.cluster)
+          if (c) c.allocation_gone = 7
+        })
+        writeDone(`${jobLog}.done`, { killed: true })
+        process.exit(0)
+      }, ends)
+    }
     const r = await runBash(task.run, env, cwd, fd, logLabel(task))
     if (r.code !== 0) {
       status = 'FAILED'
@@ -289,6 +304,16 @@ async function managedRequest() {
     l.counters.controllerJobId = cj
     return { id: jid, controllerJobId: cj }
   })
+  /**
+   * The controller records a job's end some time after the job's log ended (it looks every 15 s,
+   * then cleans the job's cluster up): `recordLagMs` lets the log end (its .done) that long before
+   * the status does, as a follow then sees ("Managed job finished: N (status: RUNNING)", exit 101).
+   */
+  const lag = async (status) => {
+    if (!(m.recordLagMs > 0)) return
+    writeDone(`${jobLog}.done`, { status })
+    await sleep(m.recordLagMs)
+  }
   /** A task failed: it takes its reason, the tasks after it are cancelled (jobs/controller.py). */
   const failFrom = (taskIndex, status, reason, runSeconds = 0) =>
     updateLedger(home, (l) => {
@@ -381,13 +406,17 @@ async function managedRequest() {
       const r = await running
       runSeconds += (Date.now() - started) / 1000
       if (r.code !== 0) {
+        // The job's own cluster (a fresh one per managed job) numbers it 1.
+        log(msg.runFailed(1, r.code))
         log(msg.jobFinished('FAILED'))
+        await lag('FAILED')
         failFrom(t, 'FAILED', `Job failed with return code ${r.code}`, runSeconds)
         finish()
       }
       break
     }
     log(msg.jobFinished('SUCCEEDED'))
+    if (t === spec.tasks.length - 1) await lag('SUCCEEDED')
     setTask(t, { status: 'SUCCEEDED', end_at: Date.now() / 1000, job_duration: runSeconds })
   }
   finish()

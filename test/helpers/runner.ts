@@ -40,6 +40,8 @@ export interface StepResult {
   stderr: string
   outputs: Record<string, string>
   state: Record<string, string>
+  /** Every state value in the order saved (a run record is saved again on each move). */
+  stateWrites: [string, string][]
   summary: string
   exportedEnv: Record<string, string>
   addedPaths: string[]

@@ -282,6 +282,46 @@ export function faultScenarios(): Scenario[] {
       return `main succeeded after the drop: ${callsOf(s, 'launch').length} launch, ${callsOf(s, 'logs').length} logs calls; post: ${p.code === 0 ? 'torn down' : 'FAILED'}`
     }),
 
+    scenario('the log stream keeps dropping after the job was submitted', { launch: { dropStreamAfterMs: 300 }, logs: { dropStreamAfterMs: 300 } }, async (s, c, runMain) => {
+      // The server stays unreachable for the whole follow budget (shortened here): then SkyPilot is asked once.
+      const main = await runMain(withSky(s, { inputs: { 'task-yaml': 'run: |\n  echo "training started"\n  sleep 30\n', 'retry-delay-seconds': '0' }, env: { SKYPILOT_ACTION_FOLLOW_BUDGET_MS: '2500' } }))
+      c.add('main exit 1', main.code === 1)
+        .add('status UNKNOWN (never SUCCEEDED)', main.outputs.status === 'UNKNOWN')
+        .add('one launch: the job was not launched again', callsOf(s, 'launch').length === 1)
+        .add('followed again more than once, then asked its status once', callsOf(s, 'logs').filter((x) => !x.argv.includes('--status')).length >= 2 && callsOf(s, 'logs').filter((x) => x.argv.includes('--status')).length === 1)
+        .add('says SkyPilot did not say how it ended, and how to check', /its log stream kept dropping.*SkyPilot did not say how the job ended.*sky logs --status/s.test(errorText(main)))
+      const p = await post(s, main)
+      c.add('post exit 0', p.code === 0)
+      noLeftovers(c, s)
+      return `main: ${main.outputs.status} after ${callsOf(s, 'logs').length} logs calls, 1 launch; post: ${p.code === 0 ? 'torn down' : 'FAILED'}`
+    }),
+
+    scenario("the cluster's allocation is ended outside SkyPilot mid-job (scancel)", { launch: { allocationEndsAfterMs: 800 } }, async (s, c, runMain) => {
+      const main = await runMain(withSky(s, { inputs: { 'task-yaml': 'run: |\n  echo "training started"\n  sleep 30\n  echo "training done"\n', 'retry-delay-seconds': '0' } }))
+      c.add('main exit 1', main.code === 1)
+        .add('status UNKNOWN, never SUCCEEDED', main.outputs.status === 'UNKNOWN')
+        .add("exit-code 143, sky's own", main.outputs['exit-code'] === '143')
+        .add('one launch, asked its status once, not followed for minutes', callsOf(s, 'launch').length === 1 && callsOf(s, 'logs').length === 1 && callsOf(s, 'logs')[0]!.argv.includes('--status'))
+        .add("says the job's driver was killed and what SkyPilot answered", /sky exited 143 \(the job's log ended by signal 15\).*driver was killed.*sky logs --status: .*CommandError/s.test(errorText(main)))
+      const p = await post(s, main)
+      c.add('post exit 0', p.code === 0)
+      noLeftovers(c, s)
+      return `main: ${main.outputs.status}, exit-code ${main.outputs['exit-code']}; post: ${p.code === 0 ? 'torn down' : 'FAILED'}`
+    }),
+
+    scenario("a managed job's record lags its end (the follow ends on RUNNING, exit 101)", { managed: { consolidation: true, recordLagMs: 1500 } }, async (s, c, runMain) => {
+      const main = await runMain(withSky(s, { inputs: { mode: 'managed', 'job-name': 'lagging', 'task-yaml': HELLO }, env: { SKYPILOT_ACTION_FOLLOW_BUDGET_MS: '60000' } }))
+      c.add('main exit 0', main.code === 0)
+        .add('status SUCCEEDED (not RUNNING)', main.outputs.status === 'SUCCEEDED' && main.outputs['exit-code'] === '0')
+        .add('sky jobs launch ended 101 on RUNNING', /Managed job finished: 1 \(status: RUNNING\)/.test(main.stdout))
+        .add('asked the queue again until final', callsOf(s, 'jobs queue').length >= 2)
+        .add('says it waits for the controller', /waiting for the jobs controller to record how it ended/.test(main.stdout))
+      const p = await post(s, main, { inputs: { mode: 'managed' } })
+      c.add('post exit 0, nothing to cancel', p.code === 0 && callsOf(s, 'jobs cancel').length === 0)
+      noLeftovers(c, s)
+      return `main: ${main.outputs.status} after ${callsOf(s, 'jobs queue').length} queue reads`
+    }),
+
     scenario("a cancelled run's managed job, found by name and verified CANCELLED", {}, async (s, c, runMain) => {
       const inputs = { mode: 'managed', 'job-name': 'cancel-me', 'task-yaml': LONG }
       const main = await runMain(withSky(s, { inputs, interrupt: { when: (out) => out.includes('training started'), signal: 'SIGINT' } }))

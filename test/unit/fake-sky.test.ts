@@ -216,9 +216,10 @@ describe('fake sky: down, status, logs', () => {
     expect(r.code).toBe(0)
     await f.waitFor((l) => l.jobs[0]?.status === 'RUNNING')
     const running = await f.run(['logs', 'c-long', '1', '--status'])
-    expect([running.code, running.stdout]).toEqual([101, 'Job 1: RUNNING\n'])
+    // [live, on a real cluster] what it does first, in yellow, then the status.
+    expect([running.code, running.stdout]).toEqual([101, '\x1b[33mGetting job status...\x1b[0m\nJob 1: RUNNING\n'])
     const unknown = await f.run(['logs', 'c-long', '7', '--status'])
-    expect([unknown.code, unknown.stdout]).toEqual([102, 'Job 7: None\nJob 7 not found\n'])
+    expect([unknown.code, unknown.stdout]).toEqual([102, '\x1b[33mGetting job status...\x1b[0m\nJob 7: None\nJob 7 not found\n'])
     const queue = await f.run(['queue', 'c-long', '-o', 'json'])
     expect(queue.stdout.split('\n')[0]).toBe('Fetching job queue for: c-long')
     const q = json(queue.stdout) as Record<string, unknown[]>
@@ -531,4 +532,30 @@ describe('fake sky: concurrency', () => {
     expect(l.requests).toHaveLength(20)
     expect(f.calls()).toHaveLength(20)
   }, 30_000)
+})
+
+describe('fake sky: real-job faults seen on a real Slurm cluster', () => {
+  it("an allocation ended outside SkyPilot: the tail exits 143 without a final status; logs --status and queue fail with the runtime's CommandError; the cluster stays UP until torn down", async () => {
+    const f = fake({ launch: { allocationEndsAfterMs: 500 } })
+    const r = await f.run(['launch', '-y', '-c', 'c-gone', 'echo started; sleep 30'])
+    expect(r.code).toBe(143)
+    expect(r.stdout).not.toContain('Job finished')
+    expect(r.stdout).toMatch(/\x1b\[36m\(sky-cmd, pid=\d+\)\x1b\[0m started/)
+    const st = await f.run(['logs', '--status', 'c-gone', '1'])
+    expect(st.code).toBe(1)
+    expect(st.stderr).toMatch(/sky\.exceptions\.CommandError: .*failed with return code 1\./)
+    const q = await f.run(['queue', '-o', 'json', 'c-gone'])
+    expect([q.code, q.stdout.trim().split('\n').at(-1)]).toEqual([0, '{}'])
+    expect(f.ledger().clusters[0]?.status).toBe('UP')
+    expect((await f.run(['down', '-y', 'c-gone'])).code).toBe(0)
+    expect(f.ledger().clusters).toEqual([])
+  })
+
+  it("a managed job's record that lags its end: the follow ends `Managed job finished: N (status: RUNNING)`, exit 101, and the queue says SUCCEEDED later", async () => {
+    const f = fake({ managed: { consolidation: true, recordLagMs: 1500 } })
+    const r = await f.run(['jobs', 'launch', '-y', '-n', 'lag', 'echo hi'])
+    expect(r.code).toBe(101)
+    expect(r.stdout).toContain('Managed job finished: 1 (status: RUNNING).')
+    await f.waitFor((l) => l.managedJobs[0]?.status === 'SUCCEEDED')
+  })
 })

@@ -199,3 +199,18 @@ describe('describePlan', () => {
     }
   })
 })
+
+describe('buildPlan: where it runs', () => {
+  it('on Slurm (by the infra input or every task): the idle autodown is not promised, and no price is asked for', () => {
+    const byInput = buildPlan(inputs({ infra: 'slurm' }), [task()], resolved)
+    expect([byInput.onSlurm, byInput.unpriced]).toEqual([true, 'Slurm'])
+    const byTask = buildPlan(inputs(), [task({ clouds: ['slurm'] })], resolved)
+    expect([byTask.onSlurm, byTask.unpriced]).toEqual([true, 'Slurm'])
+    const detached = buildPlan(inputs({ infra: 'slurm' }, { detach: true, apiServer: { endpoint: 'https://s' } }), [task()], resolved)
+    expect(detached.keep[0]!.why).toMatch(/on Slurm, SkyPilot's idle autodown is not to count on/)
+    expect(buildPlan(inputs({ infra: 'k8s' }), [task()], resolved).unpriced).toBe('Kubernetes')
+    const mixed = buildPlan(inputs(), [task({ clouds: ['slurm'] }), task({ clouds: ['aws'] })], resolved)
+    expect([mixed.onSlurm, mixed.unpriced]).toEqual([false, undefined])
+    expect(buildPlan(inputs(), [task()], resolved).onSlurm).toBe(false)
+  })
+})

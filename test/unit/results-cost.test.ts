@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { CLOCK_SKEW_MS, clusterCosts, costCaveats, costReportArgs, fetchClusterCosts, parseCostReport, roundUsd, sumUsd, totalCost, type CostRecord } from '../../src/results/cost.js'
+import { stepResults } from '../../src/results/step-results.js'
 
 // Records as the real `sky cost-report -o json` prints them: made by SkyPilot's own code (the
 // real-sky chroot: global_user_state.add_or_update_cluster for Lambda and Kubernetes clusters, a
@@ -276,5 +277,20 @@ describe('asking SkyPilot', () => {
     const calls: string[][] = []
     expect((await fetchClusterCosts(fakeSky(0, REPORT, calls), [], since)).size).toBe(0)
     expect(calls).toEqual([])
+  })
+})
+
+describe('a cluster on infra with no price', () => {
+  it('Slurm: SkyPilot reports 0 for it: no figure, "not reported by SkyPilot for Slurm", and the summary says so, never $0', () => {
+    const now = Date.now()
+    const record = { name: 'c', launched_at: now / 1000, duration: 29, status: 'UP', total_cost: 0, cloud: 'Slurm', usage_intervals: [[now / 1000, null]] as [number, null][] }
+    const lookup = clusterCosts([record], ['c'], now).get('c')!
+    expect(lookup).toMatchObject({ reason: 'not reported by SkyPilot for Slurm', unpriced: { infra: 'Slurm' } })
+    expect(lookup.cost).toBeUndefined()
+    const step = stepResults({ results: [{ name: 't', status: 'SUCCEEDED', exitCode: 0, attempts: 1, durationMs: 1, costNote: lookup.reason }], fanout: false, declared: [] })
+    expect(step.markdown).toContain('Cost: not reported by SkyPilot for Slurm.')
+    expect(step.costUsd).toBeUndefined()
+    // A priced cloud whose lookup failed is not called unpriced.
+    expect(clusterCosts([{ ...record, cloud: 'AWS' }], ['c'], now).get('c')).not.toHaveProperty('unpriced')
   })
 })

@@ -49,9 +49,20 @@ async function tailJob(job, { tail = 0, followMode = true, drop = null } = {}) {
     if (e instanceof StreamDropped) throw streamDroppedError('/logs')
     throw e
   }
-  // skylet/log_lib.py: the tail, not the log file, ends with the job's final status.
+  // skylet/log_lib.py: the tail, not the log file, ends with the job's final status. A job whose
+  // driver was killed with its allocation has none: the tail ends by the signal (exit 143).
   if (done?.status) out(msg.jobFinished(done.status))
   return done
+}
+
+/** The exit code of a tail that ended: the job's class, or 143 for a driver killed under it. */
+function tailExit(done) {
+  return done?.killed ? EXIT.DRIVER_KILLED : exitCodeForStatus(done?.status)
+}
+
+/** The cluster's allocation ended outside SkyPilot: what the node-side commands fail with. */
+function allocationGone(c) {
+  if (c?.allocation_gone) throw fail(1, msg.allocationExpired(c.allocation_gone))
 }
 
 export async function cmdLaunch({ opts: o, args }) {
@@ -129,7 +140,8 @@ export async function cmdLaunch({ opts: o, args }) {
       noCloud: request.noCloud,
       fail: request.fail,
       failMessage: b.failMessage ?? msg.noResources,
-      leaveInit: Boolean(b.leaveInit)
+      leaveInit: Boolean(b.leaveInit),
+      allocationEndsAfterMs: b.allocationEndsAfterMs ?? null
     }
   })
   request.pid = spawnRunner(request.request_id, { ...remoteBaseEnv(), ...task.envs })
@@ -144,7 +156,7 @@ export async function cmdLaunch({ opts: o, args }) {
   if (!job) return EXIT.NOT_FOUND
   const finished = await tailJob(job, { drop: dropAfter('launch', cluster) })
   hints()
-  return exitCodeForStatus(finished?.status)
+  return tailExit(finished)
 }
 
 export async function cmdExec({ opts: o, args }) {
@@ -190,7 +202,7 @@ export async function cmdExec({ opts: o, args }) {
   const job = readLedger(ctx.H).jobs.find((j) => j.cluster === cluster && j.job_id === done.job_id)
   if (!job) return EXIT.NOT_FOUND
   const finished = await tailJob(job, { drop: dropAfter('launch', cluster) })
-  return exitCodeForStatus(finished?.status)
+  return tailExit(finished)
 }
 
 // ---------------------------------------------------------------- queries
@@ -255,6 +267,11 @@ export async function cmdQueue({ opts: o, args }) {
       out(msg.queueFailed(n))
       continue
     }
+    const gone = l.clusters.find((c) => c.name === n)?.allocation_gone
+    if (gone) {
+      out(msg.queueFailedAllocation(n, gone))
+      continue
+    }
     let jobs = l.jobs.filter((j) => j.cluster === n).map(clusterJobRecord).reverse()
     if (o.skip_finished) jobs = jobs.filter((j) => !TERMINAL.has(j.status))
     result[n] = jobs
@@ -295,6 +312,8 @@ export async function cmdLogs({ opts: o, args }) {
     return 0
   }
   const job = ids.length ? jobs.find((j) => String(j.job_id) === String(ids[0])) : jobs[jobs.length - 1]
+  if (o.status) out(msg.gettingJobStatus)
+  allocationGone(c)
   if (o.status) {
     if (!ids.length && !job) {
       out(msg.noJobOnCluster(c.name))
@@ -310,7 +329,7 @@ export async function cmdLogs({ opts: o, args }) {
   }
   const done = await tailJob(job, { tail, followMode, drop: followMode ? dropAfter('logs') : null })
   if (!done) return exitCodeForStatus(readLedger(ctx.H).jobs.find((j) => j.log === job.log)?.status)
-  return exitCodeForStatus(done.status)
+  return tailExit(done)
 }
 
 // ---------------------------------------------------------------- teardown

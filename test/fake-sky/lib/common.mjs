@@ -10,7 +10,8 @@ export const LOCAL_SERVER_URL = 'http://127.0.0.1:46580'
 export const API_VERSION = 53
 
 // sky/exceptions.py JobExitCode
-export const EXIT = { SUCCEEDED: 0, FAILED: 100, NOT_FINISHED: 101, NOT_FOUND: 102, CANCELLED: 103 }
+// DRIVER_KILLED: the tail of a job whose driver was killed with its allocation (SIGTERM: 128 + 15) [live, Slurm scancel].
+export const EXIT = { SUCCEEDED: 0, FAILED: 100, NOT_FINISHED: 101, NOT_FOUND: 102, CANCELLED: 103, DRIVER_KILLED: 143 }
 
 const CLUSTER_JOB_FAILED = new Set(['FAILED', 'FAILED_SETUP', 'FAILED_DRIVER'])
 const MANAGED_FAILED = new Set([

@@ -84,7 +84,8 @@ export async function cmdJobsLaunch({ opts: o, args }) {
       noCloud: noCloud(),
       preemptTimes: mcfg.preemptTimes ?? 0,
       preemptAfterMs: mcfg.preemptAfterMs ?? 300,
-      failNoResource: Boolean(mcfg.failNoResource)
+      failNoResource: Boolean(mcfg.failNoResource),
+      recordLagMs: mcfg.recordLagMs ?? 0
     }
   })
   // Every task of a pipeline gets its own envs; the runner receives the first's as base.

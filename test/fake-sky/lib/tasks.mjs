@@ -58,6 +58,7 @@ export function parseInfra(infra) {
     nebius: 'Nebius',
     oci: 'OCI',
     ssh: 'SSH',
+    slurm: 'Slurm',
     '*': null
   }
   const cloud = c in names ? names[c] : cloudRaw

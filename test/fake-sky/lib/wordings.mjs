@@ -135,6 +135,12 @@ export const msg = {
   waitingForResources: (nodes) => `${INDENT}\x1b[2mWaiting for task resources on ${nodes} node${nodes > 1 ? 's' : ''}.${RESET}\n`,
   jobStarted: `${INDENT_LAST}Job started. Streaming logs... \x1b[2m(Ctrl-C to exit log streaming; job will not be killed)${RESET}\n`,
   jobFinished: (status) => `${finishing(`Job finished (status: ${status}).`)}\n`,
+  // [live, Slurm] `sky logs --status` of an existing cluster says what it does first (yellow).
+  gettingJobStatus: '\x1b[33mGetting job status...\x1b[0m\n',
+  // [live, Slurm] the node-side commands of a cluster whose allocation was ended outside SkyPilot
+  // (scancel): the runtime's command fails, the CLI says so (exit 1); `sky queue` reports it and goes on.
+  allocationExpired: (id) => `sky.exceptions.CommandError: Command source \${SKY_RUNTIME_DIR:-$HOME}/skypilot-runtime/bin/activate; env -u PYTHONPATH -C $HOME $([ -s \${... failed with return code 1.\n\x1b[31mFailed to get job status.\x1b[0m\nsrun: error: Slurm job ${id} has expired\n`,
+  queueFailedAllocation: (cluster, id) => `srun: error: Slurm job ${id} has expired\n\nFailed to get the job queue for cluster '${cluster}'.\n  sky.exceptions.CommandError: Command source \${SKY_RUNTIME_DIR:-$HOME}/skypilot-runtime/bin/activate; env -u PYTHONPATH -C $HOME $([ -s \${... failed with return code 1.\nFailed to get job queue on cluster ${cluster}.\nsrun: error: Slurm job ${id} has expired\n\n`,
   // [live, Slurm] the job driver's own lines when a command fails (task_codegen.py / executor):
   // red, after the job's last line, before the tail's `Job finished`.
   runFailed: (jobId, code) => `ERROR: \x1b[31mJob ${jobId} failed with return code list:\x1b[0m [${code}] \n`,

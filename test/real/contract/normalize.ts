@@ -73,3 +73,27 @@ export function followEnding(text: string): string {
 export function endings(text: string): { finished?: string; terminal?: string } {
   return { finished: FINISHED.exec(text)?.[0], terminal: TERMINAL.exec(text)?.[0] }
 }
+
+/** Slurm's own lines about its steps (srun, slurmstepd) and the node's missing .bashrc: the site's, not SkyPilot's. */
+const SITE_NOISE = /^(?:srun: |slurmstepd-)|\.bashrc: No such file or directory$/
+/** The lines of a real job's output the action reads or quotes: SkyPilot's job lines and the job's own. */
+const JOB_VIEW = /⚙︎ Job submitted, ID: |Job started\. Streaming logs|✓ Job finished \(status: |✓ Managed job finished: |^Managed Job ID: |^Job ID: |^ERROR: |^Job \d+: [A-Z_]+$|^Cancelled job ID\(s\)|^Tailing logs of job|scheduled to be cancelled/
+
+/**
+ * A real job's output as the action sees it, comparable between the real CLI and the double: the
+ * job's own lines behind SkyPilot's prefix (its pid replaced), SkyPilot's lines about the job (ids,
+ * start, final status, failure), colour codes kept; Slurm's own step messages and a node's missing
+ * .bashrc dropped (a site's, not SkyPilot's, and not the double's to copy).
+ */
+export function jobView(text: string, s: Subst = {}): string[] {
+  return normalize(text, s)
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => !SITE_NOISE.test(stripColours(l)))
+    .filter((l) => /^\x1b\[36m\((?:setup pid=\d+|[\w.<>-]+, pid=\d+)\)\x1b\[0m /.test(l) || JOB_VIEW.test(stripColours(l)))
+    .map((l) => l.replace(/pid=\d+/g, 'pid=<PID>'))
+}
+
+function stripColours(l: string): string {
+  return l.replace(/\x1b\[[0-9;]*m/g, '')
+}

@@ -24,18 +24,19 @@ export interface RealRun {
  * `onPath: true` puts it on PATH instead, where the action must ask its version; `none: true` gives
  * no sky at all.
  */
-export function realRun(extra: Record<string, string | undefined> = {}, o: { onPath?: boolean; none?: boolean; version?: string } = {}): RealRun {
+export function realRun(extra: Record<string, string | undefined> = {}, o: { onPath?: boolean; none?: boolean; version?: string; extras?: string[] } = {}): RealRun {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'real-run-'))
   const log = path.join(dir, 'calls.log')
   fs.writeFileSync(log, '')
   const toolCache = path.join(dir, 'toolcache')
   const onPathDir = path.join(dir, 'bin')
-  const venv = path.join(toolCache, 'skypilot', o.version ?? '1.0.0-dev0', 'none', 'x64', 'venv')
+  const extras = [...(o.extras ?? [])].sort()
+  const venv = path.join(toolCache, 'skypilot', o.version ?? '1.0.0-dev0', extras.length > 0 ? extras.join('-') : 'none', 'x64', 'venv')
   const bin = o.onPath ? onPathDir : path.join(venv, 'bin')
   fs.mkdirSync(bin, { recursive: true })
   if (!o.none) {
     fs.writeFileSync(path.join(bin, 'sky'), `#!/bin/bash\nprintf '%s\\n' "$*" >> ${JSON.stringify(log)}\nexec ${JSON.stringify(realSky().sky)} "$@"\n`, { mode: 0o755 })
-    if (!o.onPath) fs.writeFileSync(path.join(venv, '.skypilot-action.json'), JSON.stringify({ version: o.version ?? '1.0.0-dev0', extras: [], python: '3.13' }))
+    if (!o.onPath) fs.writeFileSync(path.join(venv, '.skypilot-action.json'), JSON.stringify({ version: o.version ?? '1.0.0-dev0', extras, python: '3.13' }))
   }
   return {
     env: {

@@ -1,7 +1,8 @@
 import type { TestProject } from 'vitest/node'
 import path from 'node:path'
 import { realSky, run } from './real-sky.js'
-import { ports, type Servers } from './servers.js'
+import { ports, type JobsEnv, type Servers } from './servers.js'
+import { attachSlurm, findSlurmTool, InternetStandIn, startSlurm, stopSlurm } from './slurm.js'
 
 /**
  * Once per real-tier run: the real SkyPilot is ready (real-sky's `setup` is idempotent: 0.1 s when
@@ -18,19 +19,31 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const p = ports(rs.kind)
   const user = 'admin'
   const password = 'real-tier-secret'
+  // Real jobs need the Slurm cluster (the real-sky-slurm tool, next to real-sky): here, not with pip.
+  const withJobs = rs.kind === 'tool' && Boolean(findSlurmTool())
+  const standIn = withJobs ? new InternetStandIn() : undefined
+  let localStarted = false
   const stopAll = async () => {
-    await Promise.all([rs.stopServer(p.plain), rs.stopServer(p.consolidation), rs.stopServer(p.auth)])
+    await Promise.all([
+      rs.stopServer(p.plain),
+      rs.stopServer(p.consolidation),
+      rs.stopServer(p.auth),
+      ...(withJobs ? [rs.stopServer(p.jobs), rs.stopServer(p.restart)] : []),
+      ...(localStarted ? [rs.stopServer(46580)] : [])
+    ])
+    if (withJobs) await stopSlurm()
   }
   try {
-    const [plain, consolidation, auth] = await Promise.all([
-      rs.startServer({ port: p.plain }),
-      rs.startServer({ port: p.consolidation, consolidation: true }),
-      rs.startServer({ port: p.auth, basicAuth: `${user}:${password}`, serviceAccounts: true })
-    ])
     // Unique per run: a kept server (REAL_TIER_KEEP_SERVERS) refuses a second account of one name.
     const tokenName = `real-tier-${Date.now().toString(36)}`
+    const [plain, consolidation, auth, jobs] = await Promise.all([
+      rs.startServer({ port: p.plain }),
+      rs.startServer({ port: p.consolidation, consolidation: true }),
+      rs.startServer({ port: p.auth, basicAuth: `${user}:${password}`, serviceAccounts: true }),
+      withJobs ? startJobs(standIn!, tokenName, () => (localStarted = true)) : Promise.resolve(null)
+    ])
     const token = await rs.token(p.auth, tokenName)
-    const servers: Servers = { plain, consolidation, auth, authDirect: `http://127.0.0.1:${p.auth}`, authUser: user, authPassword: password, token, tokenName }
+    const servers: Servers = { plain, consolidation, auth, authDirect: `http://127.0.0.1:${p.auth}`, authUser: user, authPassword: password, token, tokenName, jobs }
     project.provide('servers', servers)
   } catch (error) {
     await stopAll()
@@ -39,4 +52,37 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // While developing, REAL_TIER_KEEP_SERVERS=1 leaves them up: the next run finds them running with
   // the same options and takes them over in a second (real-sky's `server start` is idempotent).
   return process.env.REAL_TIER_KEEP_SERVERS ? async () => undefined : stopAll
+}
+
+/**
+ * What the real jobs run on: the Slurm cluster; a jobs server (consolidation mode, so managed jobs
+ * run their controllers next to it; basic auth and service accounts, reached with a token) with the
+ * cluster attached and the internet stand-in its jobs controller needs; a second such server (no
+ * consolidation) that a scenario restarts mid-job; and bin/sky's own local server (no endpoint),
+ * started here once (about 35 s) rather than inside the first scenario that needs it.
+ */
+async function startJobs(standIn: InternetStandIn, tokenName: string, localStarted: () => void): Promise<JobsEnv> {
+  const rs = realSky()
+  const p = ports(rs.kind)
+  const auth = { basicAuth: 'admin:real-tier-jobs', serviceAccounts: true }
+  const slurm = startSlurm()
+  // The local server: started by the real client when none answers (as on a runner without an
+  // endpoint). One this tier did not start is left as it is at the end.
+  const local = (async () => {
+    const status = await run(path.join(path.dirname(rs.binDir), 'server'), ['status', '--port', '46580'])
+    if (status.code !== 0) localStarted()
+    await slurm
+    const env = { ...process.env }
+    delete env.SKYPILOT_API_SERVER_ENDPOINT
+    const r = await run(rs.sky, ['status', '-o', 'json'], { env, cwd: '/tmp', timeoutMs: 300_000 })
+    if (r.code !== 0) throw new Error(`the local API server did not answer (exit ${r.code}): ${r.stderr.slice(-2000)}`)
+  })()
+  // Awaited last; a failure meanwhile is not an unhandled rejection.
+  local.catch(() => undefined)
+  const [jobsEndpoint, restartEndpoint] = await standIn.withStandInCa(() => Promise.all([rs.startServer({ port: p.jobs, consolidation: true, ...auth }), rs.startServer({ port: p.restart, ...auth })]))
+  await slurm
+  await Promise.all([attachSlurm(p.jobs), attachSlurm(p.restart), standIn.standIn(p.jobs)])
+  const [token, restartToken] = await Promise.all([rs.token(p.jobs, `${tokenName}-jobs`), rs.token(p.restart, `${tokenName}-restart`)])
+  await local
+  return { endpoint: jobsEndpoint, token, restart: { endpoint: restartEndpoint, token: restartToken, port: p.restart } }
 }

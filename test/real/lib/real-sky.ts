@@ -24,6 +24,8 @@ export interface ServerOptions {
   /** USER:PASSWORD: basic auth, reached through an auth proxy on port+1 (the endpoint returned). */
   basicAuth?: string
   serviceAccounts?: boolean
+  /** Keep the state of the last run on this port (its users, tokens, clusters, jobs): a restart. */
+  keepState?: boolean
 }
 
 export interface CliItem {
@@ -135,6 +137,7 @@ function toolSky(tool: string): RealSky {
       if (o.consolidation) args.push('--consolidation')
       if (o.basicAuth) args.push('--basic-auth', o.basicAuth)
       if (o.serviceAccounts) args.push('--service-accounts')
+      if (o.keepState) args.push('--keep-state')
       const r = await run(server, args, { timeoutMs: 300_000 })
       if (r.code !== 0) throw new Error(`real-sky server ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.slice(-3000)}`)
       return r.stdout.trim().split('\n').at(-1)!

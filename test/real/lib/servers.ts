@@ -19,6 +19,19 @@ export interface Servers {
   /** A service-account token of the auth server, and its account's name. */
   token: string
   tokenName: string
+  /** Where real jobs run (the Slurm cluster), or null when the real-sky-slurm tool is not here. */
+  jobs: JobsEnv | null
+}
+
+/**
+ * The real jobs' servers, each with the Slurm cluster attached: the jobs server (consolidation mode,
+ * auth proxy endpoint, a service-account token), and one a scenario restarts mid-job. Without an
+ * endpoint, bin/sky's own local server is used (the cluster is in its HOME too).
+ */
+export interface JobsEnv {
+  endpoint: string
+  token: string
+  restart: { endpoint: string; token: string; port: number }
 }
 
 declare module 'vitest' {
@@ -27,11 +40,11 @@ declare module 'vitest' {
   }
 }
 
-export function ports(kind: RealSky['kind']): { plain: number; consolidation: number; auth: number } {
+export function ports(kind: RealSky['kind']): { plain: number; consolidation: number; auth: number; jobs: number; restart: number } {
   const base = Number(process.env.REAL_TIER_PORT_BASE ?? 46710)
   // With pip, a consolidation-mode server must be on SkyPilot's default port (its controllers call
   // it there); the tool gives each server a network namespace of its own, so any port will do.
-  return { plain: base, consolidation: kind === 'pip' ? 46580 : base + 10, auth: base + 20 }
+  return { plain: base, consolidation: kind === 'pip' ? 46580 : base + 10, auth: base + 20, jobs: base + 30, restart: base + 40 }
 }
 
 export function servers(): Servers {

@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto'
+import { afterAll, describe, expect, it } from 'vitest'
+import { withoutJobPrefixes } from '../helpers/fakes.js'
+import { annotations, everythingVisible } from '../helpers/runner.js'
+import { errorText } from '../suites/common.js'
+import { main, post, realRun, shown } from './lib/action.js'
+import { expectNothingLeft, LOCAL_SERVER, movesOf, named, RUN } from './lib/jobs.js'
+import { servers, sky } from './lib/servers.js'
+import { allocationsOf, scancel } from './lib/slurm.js'
+
+/**
+ * Real jobs on the real Slurm cluster, with no API server endpoint: the action's `sky` starts and
+ * uses its own local API server, as on a runner that has cloud credentials of its own. The built
+ * action (main and post, as the runner runs them) launches, streams, fails, retries, reuses and
+ * tears down real clusters; the faults are real ones (the runner's cancel, a killed main, an
+ * allocation ended by Slurm). Each scenario ends with nothing of this run left in `sky status`
+ * and squeue.
+ */
+
+const jobs = servers().jobs
+const SECRET = `rt-secret-${RUN}-Zq8`
+const sha = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16)
+/** A job that counts for a while, a line a second (long enough for a fault to hit it mid-way). */
+const COUNTING = (name: string, n = 45) => `name: ${name}\nrun: |\n  for i in $(seq 1 ${n}); do echo "tick $i"; sleep 1; done\n`
+// Without a server the action installs the pinned release with the Slurm extra; here that is the
+// real-sky build, already "installed" in the tool cache (realRun), so nothing reaches for PyPI.
+const on = { infra: 'slurm', 'skypilot-version': '1.0.0-dev0', 'retry-delay-seconds': '0' }
+const SLOW = { timeout: 1_200_000 }
+
+describe.skipIf(!jobs)('real jobs on Slurm, without an API server endpoint', () => {
+  describe.concurrent('', () => {
+    it('one cluster through a pipeline: launch (down: false) → exec → a retried job → a failing run → a failing setup with down, and the post step tears it down', SLOW, async () => {
+      const cluster = named('chain')
+      const run = realRun({}, { extras: ['slurm'] })
+      const base = { ...on, 'cluster-name': cluster }
+
+      // 1. A launch that keeps its cluster: the job proves it has the secret without printing it,
+      //    sets outputs, and its lines are relayed as they are printed.
+      const arrivals: { line: string; at: number }[] = []
+      const launch = await main(
+        run,
+        {
+          ...base,
+          down: 'false',
+          envs: 'GREETING=hello-from-ci',
+          secrets: `API_KEY=${SECRET}`,
+          'job-outputs': 'accuracy, greeting, key_sha',
+          'task-yaml': 'name: rt-first\nrun: |\n  echo "first line"\n  sleep 6\n  echo "skypilot-output accuracy=0.91"\n  echo "skypilot-output greeting=$GREETING"\n  echo "skypilot-output key_sha=$(printf %s "$API_KEY" | sha256sum | cut -c1-16)"\n  echo "last line"\n'
+        },
+        { onStdout: (chunk, at) => chunk.split('\n').forEach((line) => arrivals.push({ line, at })) }
+      )
+      expect(launch.outputs, shown(launch)).toMatchObject({ status: 'SUCCEEDED', 'exit-code': '0', 'job-id': '1', 'cluster-name': cluster, accuracy: '0.91', greeting: 'hello-from-ci', key_sha: sha(SECRET) })
+      expect(launch.code).toBe(0)
+      // Relayed as printed: the first line arrived while the job still slept, not with the rest at its end.
+      const at = (text: string) => arrivals.find((a) => a.line.includes(text))?.at ?? NaN
+      expect(at('last line') - at('first line')).toBeGreaterThanOrEqual(3000)
+      // SkyPilot's own prefix stands before each line of the job's (the marker reader reads through it).
+      expect(launch.stdout).toMatch(/\x1b\[36m\(rt-first, pid=\d+\)\x1b\[0m first line/)
+      expect(everythingVisible(launch)).not.toContain(SECRET)
+      expect(launch.summary).toMatch(/SUCCEEDED/)
+      expect(launch.summary).toContain('Cost: not reported by SkyPilot for Slurm.')
+      expect(movesOf(launch)).toEqual({ 'rt-first': ['planned', 'launching', 'submitted', 'running', 'ended'] })
+      const kept = await post(run, base, launch)
+      expect(kept.code, shown(kept)).toBe(0)
+      expect(kept.summary).toMatch(new RegExp(`Cluster \`${cluster}\` was left running`))
+      expect(await allocationsOf(cluster)).toHaveLength(1)
+
+      // 2. exec onto the live cluster: no provisioning, no setup; the env reaches the job.
+      const exec = await main(run, { ...base, mode: 'exec', envs: 'GREETING=hello-again', 'job-outputs': 'greeting', 'task-yaml': 'name: rt-exec\nrun: echo "skypilot-output greeting=$GREETING"\n' })
+      expect(exec.outputs, shown(exec)).toMatchObject({ status: 'SUCCEEDED', 'job-id': '2', greeting: 'hello-again' })
+      expect((await post(run, base, exec)).code).toBe(0)
+
+      // 3. A job that fails on its first attempt only, with retry-on-job-failure: launched again on
+      //    the same cluster (its home keeps the marker file), once.
+      const retried = await main(run, {
+        ...base,
+        down: 'false',
+        'retry-on-job-failure': 'true',
+        retries: '1',
+        'task-yaml': 'name: rt-retry\nrun: |\n  if [ ! -f ~/rt-attempted ]; then touch ~/rt-attempted; echo "first attempt fails"; exit 3; fi\n  echo "second attempt succeeds"\n'
+      })
+      expect(retried.outputs, shown(retried)).toMatchObject({ status: 'SUCCEEDED', 'exit-code': '0', 'job-id': '4' })
+      expect(run.calls().filter((c) => c.startsWith('launch'))).toHaveLength(3)
+      expect(annotations(retried.stdout, 'warning').join('\n')).toMatch(/attempt 1 of 2 ran and failed; retrying/)
+      expect(movesOf(retried)['rt-retry']).toEqual(['planned', 'launching', 'submitted', 'running', 'ended', 'launching', 'submitted', 'running', 'ended'])
+
+      // 4. A run that exits 3: FAILED, the step fails, the job's last lines are in the error.
+      const failed = await main(run, { ...base, down: 'false', 'task-yaml': 'name: rt-fail\nrun: |\n  echo "about to fail"\n  exit 3\n' })
+      expect(failed.code).toBe(1)
+      expect(failed.outputs, shown(failed)).toMatchObject({ status: 'FAILED', 'exit-code': '100' })
+      expect(errorText(failed)).toMatch(/ended FAILED: the job's run command exited non-zero\. Its last lines:[\s\S]*\(rt-fail, pid=\d+\) about to fail[\s\S]*ERROR: Job 5 failed with return code list: \[3\]/)
+      expect(run.calls().filter((c) => c.startsWith('launch'))).toHaveLength(4)
+
+      // 5. A setup that exits 3, with down: FAILED_SETUP (named as a setup failure), and the post
+      //    step tears the cluster down and verifies it.
+      const setup = await main(run, { ...base, 'task-yaml': 'name: rt-setup\nsetup: |\n  echo "setting up"\n  exit 3\nrun: echo "never runs"\n' })
+      expect(setup.outputs, shown(setup)).toMatchObject({ status: 'FAILED_SETUP', 'exit-code': '100' })
+      // Torn down at the end, with the idle backstop SkyPilot accepts on Slurm: the summary says not to count on it.
+      expect(setup.summary).toMatch(/On Slurm, SkyPilot's idle autodown \(`--down -i N`\) depends on its skylet/)
+      expect(errorText(setup)).toMatch(/ended FAILED_SETUP: the job's setup command exited non-zero: its run command never started\. Its last lines:[\s\S]*\(setup pid=\d+\) setting up/)
+      expect(withoutJobPrefixes(setup.stdout)).not.toMatch(/^never runs$/m)
+      const down = await post(run, base, setup)
+      expect(down.code, shown(down)).toBe(0)
+      expect(down.stdout).toContain(`Cluster ${cluster} torn down (sky status no longer lists it).`)
+      await expectNothingLeft(cluster, LOCAL_SERVER)
+    })
+
+    it('fan-out: four tasks at most two at a time, ranked by a real marker; four results, the best one right, every cluster gone', SLOW, async () => {
+      const run = realRun({}, { extras: ['slurm'] })
+      const losses = [0.41, 0.17, 0.33, 0.25]
+      const tasks = losses.map((loss, i) => ({ name: `lr${i + 1}`, 'cluster-name': named(`fan${i + 1}`), 'task-yaml': `name: rt-fan\nrun: |\n  echo "training ${i + 1}"\n  echo "skypilot-output val_loss=${loss}"\n` }))
+      const inputs = { ...on, tasks: JSON.stringify(tasks), 'max-parallel': '2', 'job-outputs': 'val_loss', 'rank-by': 'val_loss' }
+      const m = await main(run, inputs)
+      expect(m.outputs.status, shown(m)).toBe('SUCCEEDED')
+      const results = JSON.parse(m.outputs.results!) as { name: string; status: string; outputs: { val_loss: string } }[]
+      expect(results.map((r) => [r.name, r.status, r.outputs.val_loss])).toEqual([
+        ['lr2', 'SUCCEEDED', '0.17'],
+        ['lr4', 'SUCCEEDED', '0.25'],
+        ['lr3', 'SUCCEEDED', '0.33'],
+        ['lr1', 'SUCCEEDED', '0.41']
+      ])
+      expect(JSON.parse(m.outputs.best!)).toMatchObject({ name: 'lr2', outputs: { val_loss: '0.17' } })
+      expect(run.calls().filter((c) => c.startsWith('launch'))).toHaveLength(4)
+      const p = await post(run, inputs, m)
+      expect(p.code, shown(p)).toBe(0)
+      // One sky down for all four.
+      expect(run.calls().filter((c) => c.startsWith('down'))).toEqual([`down -y ${tasks.map((t) => t['cluster-name']).join(' ')}`])
+      await expectNothingLeft(named('fan'), LOCAL_SERVER)
+    })
+
+    it("the runner cancels while a real job streams (SIGINT, SIGTERM 7.5 s later): CANCELLED, and the post step's teardown stops the job and removes the cluster", SLOW, async () => {
+      const cluster = named('int')
+      const run = realRun({}, { extras: ['slurm'] })
+      const inputs = { ...on, 'cluster-name': cluster, 'task-yaml': COUNTING('rt-int') }
+      const m = await main(run, inputs, { interrupt: { when: (out) => out.includes('tick 3'), signal: 'SIGINT', then: [{ afterMs: 7500, signal: 'SIGTERM' }] } })
+      expect(m.stdout, shown(m)).toContain('Received SIGINT')
+      expect(m.outputs).toMatchObject({ status: 'CANCELLED', 'exit-code': '103', 'job-id': '1' })
+      // The job was running: the record says so, and the post step tears the cluster down.
+      expect(movesOf(m)['rt-int']).toEqual(['planned', 'launching', 'submitted', 'running'])
+      const p = await post(run, inputs, m)
+      expect(p.code, shown(p)).toBe(0)
+      expect(p.stdout).toContain(`Cluster ${cluster} torn down (sky status no longer lists it).`)
+      await expectNothingLeft(cluster, LOCAL_SERVER)
+    })
+
+    it('main is killed (SIGKILL) mid-job: the post step alone, from the saved state, tears the cluster down', SLOW, async () => {
+      const cluster = named('kill')
+      const run = realRun({}, { extras: ['slurm'] })
+      const inputs = { ...on, 'cluster-name': cluster, 'task-yaml': COUNTING('rt-kill') }
+      const m = await main(run, inputs, { interrupt: { when: (out) => out.includes('tick 3'), signal: 'SIGKILL' } })
+      expect(m.signal, shown(m)).toBe('SIGKILL')
+      expect(await allocationsOf(cluster)).toHaveLength(1)
+      const p = await post(run, inputs, m)
+      expect(p.code, shown(p)).toBe(0)
+      expect(p.stdout).toContain(`Cluster ${cluster} torn down (sky status no longer lists it).`)
+      await expectNothingLeft(cluster, LOCAL_SERVER)
+    })
+
+    it("the allocation is ended from outside (scancel) mid-job: never SUCCEEDED, what SkyPilot said, and the post step still cleans up", SLOW, async () => {
+      const cluster = named('scancel')
+      const run = realRun({}, { extras: ['slurm'] })
+      const inputs = { ...on, 'cluster-name': cluster, 'task-yaml': COUNTING('rt-scancel') }
+      let cancelled: Promise<string[]> | undefined
+      const m = await main(run, inputs, { onStdout: (chunk) => void (chunk.includes('tick 3') && (cancelled ??= scancel(cluster))) })
+      expect(await cancelled).not.toHaveLength(0)
+      expect(m.code, shown(m)).toBe(1)
+      expect(m.outputs.status).not.toBe('SUCCEEDED')
+      expect(m.outputs).toMatchObject({ status: 'UNKNOWN', 'job-id': '1' })
+      // sky exits 143 (the job's tail ended by SIGTERM); `sky logs --status` cannot reach the job.
+      expect(m.outputs['exit-code']).toBe('143')
+      expect(errorText(m)).toMatch(/sky exited 143 \(the job's log ended by signal 15\) after job 1 was submitted: the job's driver was killed.*SkyPilot did not say how the job ended \(sky logs --status: .*\)\. It was not launched again/s)
+      expect(run.calls().filter((c) => c.startsWith('launch'))).toHaveLength(1)
+      const p = await post(run, inputs, m)
+      expect(p.code, shown(p)).toBe(0)
+      // Asking for the job's status already showed SkyPilot the cluster was gone (it drops the record then).
+      expect(p.stdout).toMatch(new RegExp(`Cluster ${cluster}(?: torn down|: sky down found no such cluster)`))
+      await expectNothingLeft(cluster, LOCAL_SERVER)
+    })
+  })
+})
+
+afterAll(async () => {
+  if (!jobs) return
+  // Whatever a failed scenario left is named here, and removed so that the next run starts clean.
+  const status = await sky(['status', '-o', 'json'], LOCAL_SERVER)
+  const left = (JSON.parse(status.stdout.slice(status.stdout.indexOf('['))) as { name: string }[]).map((c) => c.name).filter((n) => n.startsWith(RUN))
+  if (left.length > 0) await sky(['down', '-y', ...left], LOCAL_SERVER)
+  expect(left, 'clusters left by this file').toEqual([])
+})
