@@ -34,6 +34,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (withJobs) await stopSlurm()
   }
   try {
+    // The cluster first, alone: on a fresh chroot `slurm start` apt-installs packages into it
+    // (Python ones among them, which can replace the interpreter's files) and adds a .pth file of
+    // stubs that SkyPilot's Slurm cloud imports. A server whose Python starts meanwhile can die at
+    // import (CI saw one exit before it became healthy) or come up without the Slurm cloud.
+    if (withJobs) await startSlurm()
     // Unique per run: a kept server (REAL_TIER_KEEP_SERVERS) refuses a second account of one name.
     const tokenName = `real-tier-${Date.now().toString(36)}`
     const [plain, consolidation, auth, jobs] = await Promise.all([
@@ -55,7 +60,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 /**
- * What the real jobs run on: the Slurm cluster; a jobs server (consolidation mode, so managed jobs
+ * What the real jobs run on (the Slurm cluster is up already): a jobs server (consolidation mode, so managed jobs
  * run their controllers next to it; basic auth and service accounts, reached with a token) with the
  * cluster attached and the internet stand-in its jobs controller needs; a second such server (no
  * consolidation) that a scenario restarts mid-job; and bin/sky's own local server (no endpoint),
@@ -65,13 +70,11 @@ async function startJobs(standIn: InternetStandIn, tokenName: string, localStart
   const rs = realSky()
   const p = ports(rs.kind)
   const auth = { basicAuth: 'admin:real-tier-jobs', serviceAccounts: true }
-  const slurm = startSlurm()
   // The local server: started by the real client when none answers (as on a runner without an
   // endpoint). One this tier did not start is left as it is at the end.
   const local = (async () => {
     const status = await run(path.join(path.dirname(rs.binDir), 'server'), ['status', '--port', '46580'])
     if (status.code !== 0) localStarted()
-    await slurm
     const env = { ...process.env }
     delete env.SKYPILOT_API_SERVER_ENDPOINT
     const r = await run(rs.sky, ['status', '-o', 'json'], { env, cwd: '/tmp', timeoutMs: 300_000 })
@@ -80,7 +83,6 @@ async function startJobs(standIn: InternetStandIn, tokenName: string, localStart
   // Awaited last; a failure meanwhile is not an unhandled rejection.
   local.catch(() => undefined)
   const [jobsEndpoint, restartEndpoint] = await standIn.withStandInCa(() => Promise.all([rs.startServer({ port: p.jobs, consolidation: true, ...auth }), rs.startServer({ port: p.restart, ...auth })]))
-  await slurm
   await Promise.all([attachSlurm(p.jobs), attachSlurm(p.restart), standIn.standIn(p.jobs)])
   const [token, restartToken] = await Promise.all([rs.token(p.jobs, `${tokenName}-jobs`), rs.token(p.restart, `${tokenName}-restart`)])
   await local
