@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import { parse as parseYaml } from 'yaml'
 // zod/mini: the same validation, tree-shaken; the classic API cost ~6 ms more of every start-up.
 import * as z from 'zod/mini'
+import { parseCost, parseDuration, type Caps } from './caps.js'
 import { UserError } from './errors.js'
 import { ENV_NAME, parseKeyValues, truncate, type KeyValues } from './kv.js'
 import { kubeconfigSecrets } from './kubeconfig.js'
@@ -80,6 +81,8 @@ export interface Inputs {
   resultsPath: string[]
   commentOnPr: boolean
   githubToken?: string
+  /** `max-duration` and `max-cost-usd`: per task, counted from its job's submission. */
+  caps: Caps
 }
 
 export interface RankBy {
@@ -99,7 +102,8 @@ export const INPUT_NAMES = [
   'gpus', 'num-nodes', 'use-spot', 'cpus', 'memory', 'disk-size', 'down', 'idle-minutes-to-autostop',
   'max-parallel', 'fail-fast', 'api-server-endpoint', 'service-account-token', 'kubeconfig',
   'skypilot-version', 'skypilot-extras', 'retries', 'retry-delay-seconds', 'retry-on-job-failure', 'dry-run',
-  'missing-ok', 'job-outputs', 'rank-by', 'results-path', 'comment-on-pr', 'github-token'
+  'missing-ok', 'job-outputs', 'rank-by', 'results-path', 'comment-on-pr', 'github-token',
+  'max-duration', 'max-cost-usd'
 ] as const
 export type InputName = (typeof INPUT_NAMES)[number]
 export type RawInputs = Record<InputName, string>
@@ -295,7 +299,17 @@ const schema = z.object({
   }),
   'results-path': z.string(),
   'comment-on-pr': bool('comment-on-pr', false),
-  'github-token': z.string()
+  'github-token': z.string(),
+  'max-duration': field((v, fail) => {
+    if (v.trim() === '') return undefined
+    const d = parseDuration(v)
+    return 'problem' in d ? fail(d.problem) : { ms: d.ms, text: v.trim() }
+  }),
+  'max-cost-usd': field((v, fail) => {
+    if (v.trim() === '') return undefined
+    const c = parseCost(v)
+    return 'problem' in c ? fail(c.problem) : c.usd
+  })
 })
 
 /** Names a task secret may not take: they would change how `sky` itself runs (values ride in its env). */
@@ -382,6 +396,9 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
     problems.push(`'cluster-name' names the managed job here (no 'job-name' given), and ${jobNameProblem(v['cluster-name'])} Set 'job-name'.`)
   }
   if (v['missing-ok'] && !(mode === 'down' && v['cluster-name'])) problems.push("'missing-ok' applies to 'mode: down' with 'cluster-name' only.")
+  for (const cap of ['max-duration', 'max-cost-usd'] as const) {
+    if (v[cap] !== undefined && (mode === 'down' || mode === 'report')) problems.push(`'${cap}' caps a job: it applies to 'mode: launch', 'exec', 'managed' and 'collect', not '${mode}'.`)
+  }
   if (raw['results-path'].trim() && mode !== 'report') problems.push("'results-path' applies to 'mode: report' only.")
   if (v['rank-by'] && !tasks && mode !== 'report') problems.push("'rank-by' orders several results: use it with 'tasks' (a fan-out) or 'mode: report'.")
   if (v['rank-by'] && mode !== 'report' && !v['job-outputs'].includes(v['rank-by'].name)) {
@@ -431,7 +448,11 @@ export function parseInputs(raw: RawInputs, env: NodeJS.ProcessEnv = process.env
     rankBy: v['rank-by'],
     resultsPath: raw['results-path'].split('\n').map((l) => l.trim()).filter(Boolean),
     commentOnPr: v['comment-on-pr'],
-    githubToken: githubToken || undefined
+    githubToken: githubToken || undefined,
+    caps: {
+      ...(v['max-duration'] ? { maxDurationMs: v['max-duration'].ms, maxDurationText: v['max-duration'].text } : {}),
+      ...(v['max-cost-usd'] !== undefined ? { maxCostUsd: v['max-cost-usd'] } : {})
+    }
   }
 }
 

@@ -54,18 +54,18 @@ export const PHASES: Record<Phase, PhaseRule> = {
   },
   running: {
     means: "the job's commands run; a dropped log stream is followed again, never relaunched",
-    next: { ended: "SkyPilot gave a final status: the launch's exit code, `sky logs --status`, or the jobs queue" },
+    next: { ended: "SkyPilot gave a final status: the launch's exit code, `sky logs --status`, or the jobs queue; or a cap was reached and SkyPilot confirmed the job's cancel" },
     relaunch: 'no',
-    statuses: ['CANCELLED', 'UNKNOWN', 'RUNNING']
+    statuses: ['CANCELLED', 'UNKNOWN', 'RUNNING', 'TIMED_OUT']
   },
   ended: {
     means: 'SkyPilot gave the final status (or it could not be learnt: UNKNOWN)',
     next: {
       launching: "the job ran and failed, and 'retry-on-job-failure' is true: a new job is launched",
-      'torn-down': 'the post step ran `sky down` and `sky status` no longer lists the cluster'
+      'torn-down': '`sky down` ran (in the post step, or at once when a cap stopped the job) and `sky status` no longer lists the cluster'
     },
     relaunch: "when the job failed and 'retry-on-job-failure' is true",
-    statuses: ['SUCCEEDED', 'FAILED', 'FAILED_SETUP', 'FAILED_DRIVER', 'FAILED_PRECHECKS', 'FAILED_NO_RESOURCE', 'FAILED_CONTROLLER', 'CANCELLED', 'LAUNCH_FAILED', 'NOT_FOUND', 'UNKNOWN', 'USAGE_ERROR', 'RUNNING']
+    statuses: ['SUCCEEDED', 'FAILED', 'FAILED_SETUP', 'FAILED_DRIVER', 'FAILED_PRECHECKS', 'FAILED_NO_RESOURCE', 'FAILED_CONTROLLER', 'CANCELLED', 'LAUNCH_FAILED', 'NOT_FOUND', 'UNKNOWN', 'USAGE_ERROR', 'RUNNING', 'TIMED_OUT']
   },
   'torn-down': {
     means: '`sky status` no longer lists the cluster',
@@ -125,7 +125,7 @@ export function postAction(r: Pick<RunRecord, 'kind' | 'phase' | 'refused'>): Po
 export type Status =
   | 'SUCCEEDED' | 'FAILED' | 'FAILED_SETUP' | 'FAILED_DRIVER' | 'FAILED_PRECHECKS' | 'FAILED_NO_RESOURCE' | 'FAILED_CONTROLLER' | 'CANCELLED'
   | 'LAUNCH_FAILED' | 'SUBMITTED' | 'RUNNING' | 'NOT_FOUND' | 'UNKNOWN' | 'USAGE_ERROR' | 'INTERRUPTED' | 'SKIPPED'
-  | 'TORN_DOWN' | 'LEFT_RUNNING' | 'UNVERIFIED' | 'INVALID' | 'ERROR' | 'DRY_RUN'
+  | 'TIMED_OUT' | 'TORN_DOWN' | 'LEFT_RUNNING' | 'UNVERIFIED' | 'INVALID' | 'ERROR' | 'DRY_RUN'
 
 export interface StatusRule {
   /** SkyPilot's own job status, or one the action reports (not one of SkyPilot's). */
@@ -158,6 +158,7 @@ export const STATUSES: Record<Status, StatusRule> = {
   USAGE_ERROR: { from: 'action', final: true, exitCode: 2, passes: false, icon: '❌', means: 'sky rejected its command line (a bug in the action, or a SkyPilot version it does not support)' },
   INTERRUPTED: { from: 'action', final: false, passes: false, icon: '⏹️', means: 'sky was stopped by a signal before it finished' },
   SKIPPED: { from: 'action', final: true, passes: false, icon: '⏭️', means: 'not started (fail-fast stopped the run, or it was cancelled first)' },
+  TIMED_OUT: { from: 'action', final: true, passes: false, icon: '⏱️', means: "the step's max-duration or max-cost-usd cap was reached: the action cancelled the job (this is the action's status, not one of SkyPilot's)" },
   TORN_DOWN: { from: 'action', final: true, passes: true, icon: '✅', means: '`sky down` ran and `sky status` no longer lists the cluster' },
   LEFT_RUNNING: { from: 'action', final: true, passes: false, icon: '❌', means: '`sky status` still lists the cluster after every teardown attempt' },
   UNVERIFIED: { from: 'action', final: true, passes: false, icon: '❓', means: '`sky status` could not be read, so whether the cluster is gone is not known' },

@@ -1,4 +1,5 @@
 import type { Inputs } from './inputs.js'
+import type { Caps } from './caps.js'
 import { installCommands, packageSpec, PINNED_SKYPILOT_VERSION, venvLayout, type InstallRequest } from './install/plan.js'
 import { cloudOfInfra, extrasForClouds } from './task/clouds.js'
 import * as args from './sky/args.js'
@@ -45,6 +46,8 @@ export interface Plan {
    * 0, so it is not asked, and the summary says "not reported by SkyPilot for <this>".
    */
   unpriced?: string
+  /** max-duration / max-cost-usd, when set: the summary says how they are held. */
+  caps?: Caps
 }
 
 /**
@@ -138,7 +141,8 @@ export function buildPlan(inputs: Inputs, tasks: PlanTaskInput[], resolved: { ve
     teardown,
     keep,
     onSlurm,
-    ...(unpriced ? { unpriced } : {})
+    ...(unpriced ? { unpriced } : {}),
+    ...(inputs.caps.maxDurationMs !== undefined || inputs.caps.maxCostUsd !== undefined ? { caps: inputs.caps } : {})
   }
 }
 

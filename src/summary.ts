@@ -62,6 +62,7 @@ export function renderSummary(input: SummaryInput): string {
     rows.push(['Mode', plan.mode + (plan.detach ? ' (detached)' : '')])
     const r = resourcesAsked(plan)
     if (r) rows.push(['Resources asked for', cell(r)])
+    if (plan.caps) rows.push(['Caps', cell(capsHeld(plan))])
   }
   if (input.version) rows.push(['SkyPilot', `${input.version}${input.installSource ? ` (${input.installSource})` : ''}`])
   if (input.serverUrl) rows.push(['API server', cell(input.serverUrl)])
@@ -92,6 +93,15 @@ export function renderSummary(input: SummaryInput): string {
   for (const note of input.notes ?? []) out.push(note, '')
   if (input.dryRunCommands) out.push('<details><summary>Plan (dry run)</summary>', '', '```sh', ...input.dryRunCommands, '```', '</details>', '')
   return out.join('\n')
+}
+
+/** The caps, and what holds them beyond this runner's watch. */
+function capsHeld(plan: Plan): string {
+  const caps = plan.caps!
+  const parts = [caps.maxDurationMs !== undefined ? `max-duration ${caps.maxDurationText ?? formatDuration(caps.maxDurationMs)}` : '', caps.maxCostUsd !== undefined ? `max-cost-usd $${caps.maxCostUsd.toFixed(2)}` : ''].filter(Boolean)
+  const held = ['this runner, while it follows the job', 'the job\'s own record (mode: collect and the janitor hold it later)']
+  if (caps.maxDurationMs !== undefined && plan.mode !== 'exec') held.push("the backend's time limit (Slurm's --time, a Kubernetes pod's deadline)")
+  return `${parts.join(', ')}; held by ${held.join(', ')}`
 }
 
 function resourcesAsked(plan: Plan): string | undefined {

@@ -143,3 +143,35 @@ export async function fetchClusterCosts(sky: Pick<Sky, 'run'>, clusters: readonl
     return none(`sky cost-report gave no usable answer: ${error instanceof Error ? error.message : String(error)}`)
   }
 }
+
+/**
+ * A cluster's hourly price as SkyPilot's cost report gives it: the cost of its open usage interval
+ * over that interval's length (the report prices the time up to the moment it is made). Used to turn
+ * a cost cap into a deadline with one report. Undefined price, with the reason, where there is none.
+ */
+export function hourlyPrice(records: readonly CostRecord[], cluster: string): { usdPerHour: number; usd: number } | { reason: string; unpriced?: string } {
+  const open = records.filter((r) => r.name === cluster && intervals(r).some(([, end]) => end === null))
+  const r = open.at(-1)
+  if (!r) return { reason: `${cluster} is not up in SkyPilot's cost report` }
+  const infra = typeof r.cloud === 'string' ? r.cloud : undefined
+  const seconds = typeof r.duration === 'number' ? r.duration : 0
+  const usd = r.total_cost
+  if (typeof usd !== 'number' || !Number.isFinite(usd) || usd < 0) return { reason: `SkyPilot gives no usable cost for ${cluster}` }
+  if (usd === 0) return infra && UNPRICED_INFRA.has(infra.toLowerCase()) ? { reason: `not reported by SkyPilot for ${infra}`, unpriced: infra } : { reason: `SkyPilot gives no price for ${cluster} (its price lookup gave 0)` }
+  if (seconds <= 0) return { reason: `${cluster} has been up for no measurable time yet` }
+  return { usdPerHour: (usd / seconds) * 3600, usd }
+}
+
+/** Each cluster's hourly price (or why there is none), from one cost report. Never throws. */
+export async function fetchHourlyPrices(sky: Pick<Sky, 'run'>, clusters: readonly string[]): Promise<Map<string, ReturnType<typeof hourlyPrice>>> {
+  const none = (reason: string) => new Map(clusters.map((c) => [c, { reason }]))
+  if (clusters.length === 0) return new Map()
+  try {
+    const result = await sky.run(costReportArgs(Date.now()), 2 * 60_000)
+    if (result.code !== 0) return none(`sky cost-report failed (exit ${result.code})`)
+    const records = parseCostReport(result.stdout)
+    return new Map(clusters.map((c) => [c, hourlyPrice(records, c)]))
+  } catch (error) {
+    return none(`sky cost-report gave no usable answer: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}

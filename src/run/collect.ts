@@ -15,6 +15,11 @@ import { connect } from './connect.js'
 import { secretValues, StepOutputs } from './job-outputs.js'
 import { publish } from './publish.js'
 import { dashboardUrl, setOutputs } from './outputs.js'
+import { formatSpan } from '../caps.js'
+import { lastLines } from '../sky/client.js'
+import { recordedCap, type RecordedCap } from './recorded-cap.js'
+import { fetchHourlyPrices, roundUsd } from '../results/cost.js'
+import { cancelManagedJobs, tearDown, teardownLines, teardownProblem } from './teardown.js'
 
 /**
  * Collects a detached run: follows its logs for at most `wait-minutes`, then turns its final status
@@ -48,6 +53,19 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
   let exitCode: number | null = null
   let timedOut = false
   let streamError: string | undefined
+  // The job's cap, as its record keeps it (or as this step's input says it), asked while the log
+  // streams: past its deadline, the job is stopped here (see endPastCap).
+  let capReached = false
+  let stopStream: (() => void) | undefined
+  let capTimer: NodeJS.Timeout | undefined
+  const cap = capOf(sky, jobId, cluster, inputs).then((c) => {
+    if (c?.cap.deadline === undefined || c.final) return c
+    capTimer = setTimeout(() => {
+      capReached = true
+      stopStream?.()
+    }, Math.max(0, c.cap.deadline - Date.now()))
+    return c
+  })
   if (inputs.waitMinutes > 0) {
     core.info(`Following ${what} for at most ${inputs.waitMinutes} minutes.`)
     // The whole log (--tail 0): sky shows only its last 1000 lines otherwise, and job outputs
@@ -55,6 +73,8 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
     const argv = cluster ? args.logsArgs(cluster, jobId) : args.jobsLogsArgs(jobId)
     core.startGroup(`sky ${argv.join(' ')}`)
     const stream = sky.stream(argv, { onChunk: (chunk, from) => from === 'stdout' && reader?.push(chunk) })
+    stopStream = () => stream.interrupt('SIGINT')
+    if (capReached) stopStream()
     const tracked = cancellation.track(stream)
     const timer = setTimeout(() => {
       timedOut = true
@@ -62,11 +82,21 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
     }, inputs.waitMinutes * 60_000)
     const done = await stream.done
     clearTimeout(timer)
+    stopStream = undefined
     tracked.done()
     core.endGroup()
     exitCode = done.code
     const said = skyError(done.stderrTail)
     if (said) streamError = `${said.type}: ${said.message}`
+  }
+  const known = await cap
+  clearTimeout(capTimer)
+  // Past the deadline: reached while following, or before this step began. A job that had ended
+  // (its record said so, or its log ended on its own) keeps its own status.
+  const pastCap = known && !known.final && known.cap.deadline !== undefined && Date.now() >= known.cap.deadline
+  if (pastCap && !cancellation.cancelled && (capReached || exitCode === null || exitCode === 1 || exitCode === 101 || inputs.waitMinutes === 0)) {
+    await endPastCap(sky, inputs, ctx, { jobId, cluster, what, recorded: known.cap, started, reader, install, server })
+    return
   }
 
   let recoveryCount: number | undefined
@@ -128,6 +158,7 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
     : describeOutcome(outcomeOf(exitCode), exitCode, what)
   reader?.end()
   const result: TaskResult = { name: what, cluster, jobId, status, exitCode, attempts: 1, durationMs: Date.now() - started, recoveryCount, message, ...(reader ? { outputs: reader.outputs } : {}) }
+  if (final && status !== 'NOT_FOUND') await addCollectedCost(sky, result)
   const step = stepResults({ results: [result], fanout: false, declared: inputs.jobOutputs })
   const dashboard = server ? dashboardUrl(server.url, cluster ? 'cluster' : 'managed', result) : undefined
   setOutputs({ 'cluster-name': cluster, 'job-id': jobId, status, 'exit-code': exitCode, 'skypilot-version': install.version, 'dashboard-url': dashboard, 'recovery-count': recoveryCount, 'job-outputs': step.jobOutputs }, step.jobOutputs)
@@ -135,4 +166,75 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
   core.info(message)
   if (status === 'RUNNING') return
   if (status !== 'SUCCEEDED') core.setFailed(message)
+}
+
+/**
+ * What the collected run cost: a cluster job's cluster since its launch (the detached launch and
+ * this collect are one run), from one cost report; a managed job's clusters are its controller's,
+ * and SkyPilot reports no cost for them that the action can read.
+ */
+async function addCollectedCost(sky: Sky, result: TaskResult): Promise<void> {
+  if (!result.cluster) {
+    result.costNote = 'not reported by SkyPilot for managed jobs'
+    return
+  }
+  // The cluster is still up (the post step tears it down): its open record is this run's use of it.
+  const price = (await fetchHourlyPrices(sky, [result.cluster])).get(result.cluster)!
+  if ('usd' in price) result.costUsd = roundUsd(price.usd)
+  else if (price.unpriced) Object.assign(result, { costNote: price.reason, infra: price.unpriced })
+  else core.info(`No cost figure for ${result.cluster}: ${price.reason}.`)
+}
+
+/** The cap of the job being collected (this step's input, else what its record keeps), and whether it had ended. Never throws. */
+async function capOf(sky: Sky, jobId: string, cluster: string | undefined, inputs: Inputs): Promise<{ cap: RecordedCap; final: boolean } | undefined> {
+  try {
+    const job = cluster ? (await sky.queue(cluster)).find((j) => String(j.job_id) === jobId) : await sky.managedJob(jobId)
+    if (!job) return undefined
+    const cap = 'job_id' in job ? recordedCap(job.metadata, job.submitted_at, inputs.caps) : recordedCap(job.metadata, job.submittedAt, inputs.caps)
+    return cap ? { cap, final: FINAL_STATUSES.has(job.status) } : undefined
+  } catch (error) {
+    core.warning(`Could not read the record of ${cluster ? `job ${jobId} on ${cluster}` : `managed job ${jobId}`} to learn its cap: ${errorMessage(error)}. A cap it carries is not held by this step.`)
+    return undefined
+  }
+}
+
+/**
+ * The job ran past its cap: it is cancelled (a managed job by id, verified in the jobs queue; a
+ * cluster job with `sky cancel`), its cluster torn down now when this step owns it (`down`), and
+ * the step fails TIMED_OUT with what SkyPilot answered to each.
+ */
+async function endPastCap(
+  sky: Sky,
+  inputs: Inputs,
+  ctx: RunnerContext,
+  o: { jobId: string; cluster?: string; what: string; recorded: RecordedCap; started: number; reader: ReturnType<StepOutputs['reader']>; install: { version: string }; server?: { url: string } }
+): Promise<void> {
+  const { jobId, cluster, what, recorded } = o
+  const over = Date.now() - recorded.deadline!
+  const said: string[] = [`${what} is past its max-duration cap of ${recorded.limit} (${recorded.from === 'record' ? 'recorded with the job' : "this step's input"}), counted from its submission: ${formatSpan(recorded.maxDurationS! * 1000 + over)} ago.`]
+  if (cluster) {
+    const r = await sky.cancelJob(cluster, jobId, 5 * 60_000)
+    said.push(r.code === 0 ? `sky cancel: ${lastLines(r.stdout, 2)}.` : `sky cancel failed (exit ${r.code}: ${lastLines(r.stderr || r.stdout, 2)}).`)
+    if (inputs.down) {
+      const t = await tearDown(sky, [cluster])
+      const problem = teardownProblem(t)
+      said.push(problem ?? teardownLines(t).join(' ').replace(/`/g, ''))
+      // Not verified gone: the post step tries again.
+      if (problem) saveRuns([{ task: what, kind: 'cluster', cluster, phase: 'ended' }])
+    } else said.push(`Cluster ${cluster} is left running (down is false): remove it with sky down -y ${cluster}.`)
+  } else {
+    await sky.jobsCancel([jobId])
+    const rows = await sky.jobsQueue().catch(() => undefined)
+    const name = rows?.find((r) => String(r.job_id) === jobId)?.job_name
+    const c = name ? await cancelManagedJobs(sky, [name]) : undefined
+    const job = c?.ended.find((j) => j.id === jobId) ?? c?.left[0]
+    said.push(job ? `The jobs queue shows it ${job.status}${c!.left.length > 0 ? ' after sky jobs cancel: cancel it with sky jobs cancel -y ' + jobId : ''}.` : 'Whether it ended could not be read from the jobs queue: check it with sky jobs queue -a.')
+  }
+  const message = said.join(' ')
+  o.reader?.end()
+  const result: TaskResult = { name: what, cluster, jobId, status: 'TIMED_OUT', exitCode: null, attempts: 1, durationMs: Date.now() - o.started, message, ...(o.reader ? { outputs: o.reader.outputs } : {}) }
+  const step = stepResults({ results: [result], fanout: false, declared: inputs.jobOutputs })
+  setOutputs({ 'cluster-name': cluster, 'job-id': jobId, status: 'TIMED_OUT', 'skypilot-version': o.install.version, 'job-outputs': step.jobOutputs }, step.jobOutputs)
+  await publish(renderSummary({ title: 'SkyPilot collect: TIMED_OUT', task: what, results: [result], version: o.install.version, serverUrl: o.server?.url, runUrl: runUrl(ctx), notes: [step.markdown] }), inputs, ctx)
+  core.setFailed(message)
 }

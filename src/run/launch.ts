@@ -3,12 +3,14 @@ import { errorMessage } from '../errors.js'
 import { classifyLaunchFailure, describeFailedStatus, describeOutcome, isRetryable, outcomeOf, type LaunchFailure, type Outcome } from '../sky/exit-codes.js'
 import { FINAL_STATUSES as FINAL_STATUSES_SET, OutputScanner, exitCodeForStatus, skyError, type ManagedJob } from '../sky/parse.js'
 import * as args from '../sky/args.js'
-import type { Sky } from '../sky/client.js'
+import { lastLines, type Sky } from '../sky/client.js'
 import { sleep } from '../process.js'
 import type { PlannedTask } from '../plan.js'
 import { RunLifecycle, STATUSES, isStatus } from '../lifecycle.js'
 import type { Cancellation } from './cancel.js'
+import { capReachedSentence, type CapGuard } from './cap-guard.js'
 import { MANAGED_CLOCK_SLACK_S } from './runs.js'
+import { cancelManagedJobs } from './teardown.js'
 
 export interface LaunchResult {
   outcome: Outcome
@@ -62,6 +64,8 @@ export interface LaunchOptions {
   lifecycle?: RunLifecycle
   /** Values no message may show (the job's last lines are quoted in errors and the summary). */
   secrets?: readonly string[]
+  /** The task's max-duration / max-cost-usd while the runner watches: reached, the job is cancelled (TIMED_OUT). */
+  caps?: CapGuard
 }
 
 /**
@@ -97,6 +101,7 @@ export async function launchWithRetries(sky: Sky, task: PlannedTask, o: LaunchOp
   const kind = o.managedName ? 'managed' : 'cluster'
   const life = o.lifecycle ?? new RunLifecycle(task.name)
   const stopped = (): boolean => o.cancellation.cancelled || Boolean(o.stopSignal?.aborted)
+  const capped = (): boolean => Boolean(o.caps?.reached) && !o.cancellation.cancelled
   let attempts = 0
   let result: Omit<LaunchResult, 'attempts' | 'durationMs'> | undefined
   let requestId: string | undefined
@@ -106,6 +111,10 @@ export async function launchWithRetries(sky: Sky, task: PlannedTask, o: LaunchOp
     life.to('launching')
     const a = await attempt(sky, task, o, attempts, kind, life)
     requestId = a.scanner.requestId ?? requestId
+    if (capped()) {
+      result = await endAtCap(sky, task, o, a, started, requestId)
+      break
+    }
     if (stopped()) {
       result = cancelledResult(a, o, requestId)
       break
@@ -160,11 +169,19 @@ export async function launchWithRetries(sky: Sky, task: PlannedTask, o: LaunchOp
     const delay = o.retryDelaySeconds
     core.warning(`${o.what}: attempt ${attempts} of ${o.retries + 1} ${outcome.kind === 'job-failed' ? 'ran and failed' : `failed before the job ran (${failure?.said ?? `exit ${a.code}`})`}; retrying in ${delay}s.`)
     await sleepUnlessStopped(delay * 1000, o)
+    if (capped()) {
+      result = await endAtCap(sky, task, o, a, started, requestId)
+      break
+    }
     if (stopped()) {
       result = cancelledResult(a, o, requestId)
       break
     }
   }
+  // A cap reached while the job's fate was being asked (a dropped stream followed again, a managed
+  // job's record awaited): the job is stopped here, whatever that wait had found so far.
+  if (capped() && result!.status !== 'TIMED_OUT' && !(isStatus(result!.status) && STATUSES[result!.status].final)) result = await endAtCap(sky, task, o, undefined, started, requestId)
+  o.caps?.stop()
   // Ended only when SkyPilot said how: a run cancelled, or a job whose fate is unknown, is not over
   // for the post step (it tears down, or cancels the managed job and verifies).
   if (endedBySkyPilot(result!) && life.phase !== 'ended') life.to('ended')
@@ -185,6 +202,8 @@ async function attempt(sky: Sky, task: PlannedTask, o: LaunchOptions, n: number,
     o.onRequestId?.(id)
   })
   if (o.groupTitle) core.startGroup(`${o.groupTitle}${n > 1 ? ` (attempt ${n})` : ''}`)
+  // A managed job is submitted with its launch (SkyPilot's submitted_at); a cluster job once sky says so.
+  if (kind === 'managed') o.caps?.submitted()
   const stream = sky.stream(task.argv, {
     cwd: task.cwd,
     extraEnv: o.secretEnv,
@@ -194,6 +213,7 @@ async function attempt(sky: Sky, task: PlannedTask, o: LaunchOptions, n: number,
       if (from === 'stdout') o.onChunk?.(chunk)
       if (scanner.started) life.reach('running')
       else if (scanner.submitted) life.reach('submitted')
+      if (scanner.submitted) o.caps?.submitted()
       if (scanner.jobId && scanner.jobId !== jobIdSeen) {
         jobIdSeen = scanner.jobId
         o.onJobId?.(scanner.jobId)
@@ -203,7 +223,9 @@ async function attempt(sky: Sky, task: PlannedTask, o: LaunchOptions, n: number,
   const tracked = o.cancellation.track(stream)
   const onAbort = (): void => stream.interrupt('SIGINT')
   o.stopSignal?.addEventListener('abort', onAbort)
+  const offCap = o.caps?.onReach(onAbort)
   const end = await stream.done
+  offCap?.()
   scanner.end()
   if (scanner.started) life.reach('running')
   else if (scanner.submitted) life.reach('submitted')
@@ -227,6 +249,51 @@ function cancelledResult(a: Attempt, o: LaunchOptions, requestId: string | undef
     cancelledWithRun: true,
     message: `${o.what} was cancelled${o.cancellation.cancelled ? ' with the run' : ' (fail-fast: another task failed)'}.`
   }
+}
+
+/**
+ * A cap was reached: the streams following the job were interrupted; now the job is cancelled, and
+ * what SkyPilot answered is the message. A managed job is cancelled by name and waited for until the
+ * jobs queue shows it ended (its id may never have been printed); a cluster job with `sky cancel`.
+ * A job that turns out to have ended by itself just before keeps its own status.
+ */
+async function endAtCap(sky: Sky, task: PlannedTask, o: LaunchOptions, a: Attempt | undefined, started: number, requestId: string | undefined): Promise<Omit<LaunchResult, 'attempts' | 'durationMs'>> {
+  const reached = o.caps!.reached!
+  const opening = capReachedSentence(o.what, reached)
+  const timedOut = (jobId: string | undefined, said: string) => ({
+    outcome: { kind: 'cancelled', status: 'CANCELLED' } as const,
+    status: 'TIMED_OUT',
+    exitCode: null,
+    jobId,
+    requestId,
+    submitted: true,
+    message: `${opening} ${said}`
+  })
+  core.warning(`${opening} Cancelling the job.`)
+  if (o.managedName) {
+    const r = await cancelManagedJobs(sky, [o.managedName], started / 1000 - MANAGED_CLOCK_SLACK_S)
+    const job = r.ended[0] ?? r.left[0]
+    const jobId = job?.id ?? a?.scanner.jobId
+    if (job && r.ended.length > 0 && job.status !== 'CANCELLED' && job.status !== 'NOT_FOUND') {
+      return { outcome: outcomeOf(exitCodeForStatus(job.status)), status: job.status, exitCode: exitCodeForStatus(job.status), jobId, requestId, submitted: true, message: `${o.what} ended ${job.status} by itself as its ${reached.cap} cap was reached (sky jobs queue); it was not cancelled.` }
+    }
+    if (r.left.length > 0) return timedOut(jobId, `Managed job ${jobId ?? `'${o.managedName}'`} still shows ${job?.status ?? 'UNKNOWN'} after \`sky jobs cancel\`${r.unknown ? ` (the jobs queue could not be read: ${r.unknown})` : ''}; the post step cancels it again and verifies.`)
+    return timedOut(jobId, `SkyPilot cancelled managed job ${jobId ?? `'${o.managedName}'`}: the jobs queue shows it ${job?.status ?? 'CANCELLED'}; its controller releases its cluster.`)
+  }
+  const jobId = a?.scanner.jobId
+  if (!jobId || !task.cluster) return timedOut(jobId, `Its job id was never printed, so it could not be cancelled by id; the cluster is torn down as on any other end.`)
+  const r = await sky.cancelJob(task.cluster, jobId, 5 * 60_000)
+  const answer = lastLines(r.stdout + r.stderr, 2)
+  if (r.code !== 0) return timedOut(jobId, `\`sky cancel -y ${task.cluster} ${jobId}\` failed (exit ${r.code}: ${answer}); the cluster is torn down as on any other end.`)
+  // "No jobs cancelled. They may be in terminal states.": it may have ended by itself meanwhile.
+  if (/No jobs cancelled/.test(answer)) {
+    const st = await sky.jobStatus(task.cluster, jobId)
+    if (st.status && st.status !== 'CANCELLED' && FINAL_STATUSES_SET.has(st.status)) {
+      const code = exitCodeForStatus(st.status)
+      return { outcome: outcomeOf(code), status: st.status, exitCode: code, jobId, requestId, submitted: true, message: `${o.what} ended ${st.status} by itself as its ${reached.cap} cap was reached (sky logs --status); it was not cancelled.` }
+    }
+  }
+  return timedOut(jobId, `SkyPilot cancelled job ${jobId} on ${task.cluster} (sky cancel: ${answer}).`)
 }
 
 /** A detached cluster launch that submitted its job: it runs on without the runner. */
@@ -298,7 +365,7 @@ async function clusterJobAfterAbnormalEnd(sky: Sky, o: LaunchOptions, cluster: s
   const killed = code !== null && code > 128 && code < 160
   if (!killed) {
     const deadline = Date.now() + followBudgetMs()
-    for (let round = 1; !o.cancellation.cancelled; round++) {
+    for (let round = 1; !o.cancellation.cancelled && !o.caps?.reached; round++) {
       if (round === 1) core.warning(`${o.what}: the log stream ended (sky exit ${code}${said ? `: ${said.type}: ${said.message}` : ''}) after job ${jobId} was submitted. The job is not launched again: following it again (${repeats(o)}).`)
       const again = await reattach(sky, o, args.logsArgs(cluster, jobId, wholeLog(o)), 'cluster')
       if (again.scanner.jobLines.length > 0) lines = lastLinesOf(again, o)
@@ -352,7 +419,9 @@ async function reattach(sky: Sky, o: LaunchOptions, argv: string[], kind: 'clust
   const tracked = o.cancellation.track(stream)
   const onAbort = (): void => stream.interrupt('SIGINT')
   o.stopSignal?.addEventListener('abort', onAbort)
+  const offCap = o.caps?.onReach(onAbort)
   const end = await stream.done
+  offCap?.()
   o.stopSignal?.removeEventListener('abort', onAbort)
   tracked.done()
   scanner.end()
@@ -390,7 +459,7 @@ async function settleManaged(sky: Sky, o: LaunchOptions, job: Partial<ManagedJob
   let lines = lastLinesOf(a, o)
   const deadline = Date.now() + followBudgetMs()
   if (dropped && id && !o.detached) {
-    for (let round = 1; !o.cancellation.cancelled; round++) {
+    for (let round = 1; !o.cancellation.cancelled && !o.caps?.reached; round++) {
       if (round === 1) core.warning(`${o.what}: the log stream ended (sky exit ${code}) after managed job ${id} was created. It is not launched again: following it again (${repeats(o)}).`)
       const again = await reattach(sky, o, args.jobsLogsArgs(id, wholeLog(o)), 'managed')
       if (again.scanner.jobLines.length > 0) lines = lastLinesOf(again, o)
@@ -412,7 +481,7 @@ async function settleManaged(sky: Sky, o: LaunchOptions, job: Partial<ManagedJob
     }
     id = record?.id || id
     // Detached: whatever it is now. Followed: wait for the record to say how the job ended.
-    if (o.detached || !record || FINAL_STATUSES_SET.has(record.status) || o.cancellation.cancelled) break
+    if (o.detached || !record || FINAL_STATUSES_SET.has(record.status) || o.cancellation.cancelled || o.caps?.reached) break
     const wait = Math.min(Math.max(1000, followBudgetMs() / 60), 10_000, deadline - Date.now())
     if (wait <= 0) break
     if (asked === 1) core.info(`Managed job ${id}: its log ended, and the jobs queue says ${record.status}; waiting for the jobs controller to record how it ended.`)
@@ -439,7 +508,7 @@ async function settleManaged(sky: Sky, o: LaunchOptions, job: Partial<ManagedJob
 async function sleepUnlessStopped(ms: number, o: LaunchOptions): Promise<void> {
   const step = 200
   for (let waited = 0; waited < ms; waited += step) {
-    if (o.cancellation.cancelled || o.stopSignal?.aborted) return
+    if (o.cancellation.cancelled || o.stopSignal?.aborted || o.caps?.reached) return
     await sleep(Math.min(step, ms - waited))
   }
 }

@@ -14,7 +14,7 @@ import { renderSummary, writeSummary, type TaskResult } from '../summary.js'
 import { Cancellation } from './cancel.js'
 import { collect } from './collect.js'
 import { runDown } from './down.js'
-import { fetchClusterCosts, roundUsd } from '../results/cost.js'
+import { fetchClusterCosts, fetchHourlyPrices, roundUsd } from '../results/cost.js'
 import { stepResults } from '../results/step-results.js'
 import { secretValues, StepOutputs } from './job-outputs.js'
 import { publish } from './publish.js'
@@ -64,9 +64,9 @@ export async function runMain(): Promise<void> {
       return
     }
 
-    // An expired token fails here, before anything is written, installed or asked of the server.
-    // The run's length is not known yet (no max-duration input), so no check against it.
-    checkTokenExpiry(inputs.apiServer)
+    // An expired token fails here, before anything is written, installed or asked of the server;
+    // one that expires before max-duration could end is warned about.
+    checkTokenExpiry(inputs.apiServer, Date.now, inputs.caps.maxDurationMs)
     const access = prepareAccess(inputs, ctx.temp)
     saveJson(State.credentialFiles, access.files)
     let server: ServerInfo | undefined
@@ -102,7 +102,7 @@ export async function runMain(): Promise<void> {
     const outputs = new StepOutputs(inputs.jobOutputs, secretValues(inputs))
     const results = inputs.tasks ? await runFanout(sky, plan, inputs, cancellation, outputs, runs) : [await runOne(sky, plan, inputs, cancellation, outputs, runs)]
     await cancellation.settled()
-    if (plan.mode === 'launch' && !plan.detach && !cancellation.cancelled) await addCosts(sky, results, started, plan.unpriced)
+    if (!plan.detach && !cancellation.cancelled) await addCosts(sky, plan, results, started)
     await report(inputs, plan, ctx, results, install, server, cancellation)
   } catch (error) {
     await cancellation.settled()
@@ -113,17 +113,32 @@ export async function runMain(): Promise<void> {
 }
 
 /**
- * What the run's clusters cost, as SkyPilot estimates it: one `sky cost-report` for all of them,
- * asked before the post step tears them down, only for clusters this step launched a job on.
+ * What the run cost, as SkyPilot estimates it: one `sky cost-report` for all its clusters, asked
+ * before the post step tears them down, only for clusters this step ran a job on. A launch costs
+ * its cluster's whole use since the launch; an exec, the cluster's price for the time of its job
+ * (the cluster was up before, and stays). A managed job's clusters are its controller's: SkyPilot
+ * reports no cost for them that the action can read.
  */
-async function addCosts(sky: Sky, results: TaskResult[], since: number, unpriced?: string): Promise<void> {
-  const launched = results.filter((r) => r.cluster && r.jobId)
-  if (launched.length === 0) return
+async function addCosts(sky: Sky, plan: Plan, results: TaskResult[], since: number): Promise<void> {
+  const unpriced = plan.mode === 'managed' ? 'managed jobs' : plan.unpriced
+  const ran = results.filter((r) => r.jobId && (r.cluster || plan.mode === 'managed'))
+  if (ran.length === 0) return
   // SkyPilot has no price there: its report would say 0 (a sky call whose answer is known).
   if (unpriced) {
-    for (const r of launched) Object.assign(r, { costNote: `not reported by SkyPilot for ${unpriced}`, infra: unpriced })
+    for (const r of ran) Object.assign(r, { costNote: `not reported by SkyPilot for ${unpriced}`, ...(plan.unpriced ? { infra: plan.unpriced } : {}) })
     return
   }
+  if (plan.mode === 'exec') {
+    const prices = await fetchHourlyPrices(sky, ran.map((x) => x.cluster!))
+    for (const r of ran) {
+      const price = prices.get(r.cluster!)!
+      if ('usdPerHour' in price) r.costUsd = roundUsd((price.usdPerHour * r.durationMs) / 3_600_000)
+      else if (price.unpriced) Object.assign(r, { costNote: price.reason, infra: price.unpriced })
+      else core.info(`No cost figure for ${r.cluster}: ${price.reason}.`)
+    }
+    return
+  }
+  const launched = ran
   const costs = await fetchClusterCosts(sky, launched.map((r) => r.cluster!), since)
   for (const r of launched) {
     const lookup = costs.get(r.cluster!)

@@ -1,4 +1,9 @@
+import { randomUUID } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
 import * as core from '@actions/core'
+import { capsStamp } from '../caps.js'
+import { stampTask } from '../task/stamp.js'
 import { UserError } from '../errors.js'
 import type { Inputs, TaskSource } from '../inputs.js'
 import { fanoutClusterName, generateClusterName } from '../naming.js'
@@ -117,12 +122,13 @@ export async function prepareTasks(inputs: Inputs, ctx: RunnerContext): Promise<
       groups.push({ prefix, ...(resolved.annotationFile ? { file: resolved.annotationFile } : {}), annotated, listed: problems.slice(annotated.length) })
     }
     if (!info) continue
+    const taskPath = stamped(inputs, resolved.path, resolved.text, prefix, ctx, tempDirs)
     if (clusters.has(item.cluster)) others.push(`${prefix ? `${prefix}: ` : ''}cluster name '${item.cluster}' is used by two tasks; give each task its own 'cluster-name'.`)
     clusters.add(item.cluster)
     tasks.push({
       name: item.name ?? info.name ?? item.cluster,
       label: resolved.label,
-      path: resolved.path,
+      path: taskPath,
       cwd: resolved.cwd,
       cluster: item.cluster,
       envs: item.envs,
@@ -133,4 +139,25 @@ export async function prepareTasks(inputs: Inputs, ctx: RunnerContext): Promise<
 
   if (groups.length > 0 || others.length > 0) throw new UserError(failureMessage(groups, others))
   return { tasks, tempDirs }
+}
+
+/**
+ * With a cap, the task SkyPilot runs carries it (src/task/stamp.ts): a copy with the caps written
+ * in, next to the other files main writes (removed by the post step). Without one, or when the task
+ * cannot be rewritten unchanged, the task's own file (the caps then hold while the runner watches).
+ */
+function stamped(inputs: Inputs, file: string, text: string, prefix: string, ctx: RunnerContext, tempDirs: string[]): string {
+  const stamp = capsStamp(inputs.caps, inputs.mode)
+  if (!stamp) return file
+  const result = stampTask(text, stamp)
+  if ('why' in result) {
+    core.warning(`${prefix ? `${prefix}: ` : ''}the caps could not be written into the task (${result.why}): they hold while this runner watches the job, but not after it has gone (mode: collect, the janitor${inputs.mode === 'managed' ? '' : ", Slurm's time limit"}).`)
+    return file
+  }
+  const dir = path.join(ctx.temp, 'skypilot-action', `capped-${randomUUID().slice(0, 8)}`)
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  tempDirs.push(dir)
+  const out = path.join(dir, path.basename(file))
+  fs.writeFileSync(out, result.text, { mode: 0o600 })
+  return out
 }

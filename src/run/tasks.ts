@@ -9,7 +9,11 @@ import type { TaskResult } from '../summary.js'
 import type { Cancellation } from './cancel.js'
 import { secretValues, type StepOutputs } from './job-outputs.js'
 import { launchWithRetries, type LaunchOptions, type LaunchResult } from './launch.js'
+import type { RunLifecycle } from '../lifecycle.js'
+import { costReportArgs, hourlyPrice, parseCostReport } from '../results/cost.js'
+import { CapGuard } from './cap-guard.js'
 import type { Runs } from './runs.js'
+import { tearDown, teardownLines, teardownProblem } from './teardown.js'
 
 /**
  * Running the plan's tasks: one (launch, exec, managed) or a fan-out of many. Each task's log is
@@ -57,6 +61,7 @@ export async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation:
   if (managedName) cancellation.trackManagedJob(managedName)
   const kept = task.cluster !== undefined && plan.keep.some((k) => k.cluster === task.cluster) && !plan.detach
   const reader = outputs.reader(task.name)
+  const caps = capGuard(sky, plan, inputs, task)
   const result = await launchWithRetries(sky, task, {
     ...common(inputs, cancellation),
     onChunk: reader && ((chunk) => reader.push(chunk)),
@@ -71,10 +76,12 @@ export async function runOne(sky: Sky, plan: Plan, inputs: Inputs, cancellation:
       if (kept) cancellation.trackKeptJob(task.cluster!, id)
     },
     onRequestId: (id) => core.saveState(State.requestId, id),
-    lifecycle: runs.lifecycle(0)
+    lifecycle: runs.lifecycle(0),
+    caps
   })
   reader?.end()
   if (result.refused) runs.refused(0)
+  if (result.status === 'TIMED_OUT') await endClusterAtCap(sky, plan, task, result, runs.lifecycle(0))
   return resultOf(task, result, reader?.outputs)
 }
 
@@ -101,6 +108,7 @@ export async function runFanout(sky: Sky, plan: Plan, inputs: Inputs, cancellati
       const task = plan.tasks[i]!
       core.info(`[${task.name}] starting on ${task.cluster}`)
       const reader = outputs.reader(`[${task.name}]`)
+      const caps = capGuard(sky, plan, inputs, task)
       const r = await launchWithRetries(sky, task, {
         ...common(inputs, cancellation),
         onChunk: reader && ((chunk) => reader.push(chunk)),
@@ -108,10 +116,12 @@ export async function runFanout(sky: Sky, plan: Plan, inputs: Inputs, cancellati
         linePrefix: `[${task.name.padEnd(width)}] `,
         stopSignal: stop.signal,
         what: `Task ${task.name}`,
-        lifecycle: runs.lifecycle(i)
+        lifecycle: runs.lifecycle(i),
+        caps
       })
       reader?.end()
       if (r.refused) runs.refused(i)
+      if (r.status === 'TIMED_OUT') await endClusterAtCap(sky, plan, task, r, runs.lifecycle(i))
       results[i] = resultOf(task, r, reader?.outputs)
       core.info(`[${task.name}] ${r.message}`)
       if (r.outcome.kind === 'cancelled' && stop.signal.aborted) aborted.push(r)
@@ -127,3 +137,60 @@ export async function runFanout(sky: Sky, plan: Plan, inputs: Inputs, cancellati
   return results
 }
 
+
+/**
+ * The task's caps, watched while the runner runs (none without `max-duration` / `max-cost-usd`). A
+ * cost cap needs the hourly price: asked once, of `sky cost-report`, when the job is submitted;
+ * where SkyPilot has no price (Slurm, Kubernetes) or for a managed job (whose clusters its controller
+ * launches), a warning says it cannot be held, and no call is made.
+ */
+function capGuard(sky: Sky, plan: Plan, inputs: Inputs, task: PlannedTask): CapGuard | undefined {
+  const guard = new CapGuard(inputs.caps)
+  // Detached, the runner does not watch: the cap goes with the job (task/stamp.ts).
+  if (!guard.any || plan.detach) return undefined
+  const cost = inputs.caps.maxCostUsd
+  if (cost === undefined) return guard
+  const cannot = (why: string): void => core.warning(`max-cost-usd ($${cost.toFixed(2)}) cannot be enforced for ${task.name}: ${why}. ${inputs.caps.maxDurationMs ? 'max-duration still holds.' : 'Set max-duration to cap this run.'}`)
+  if (plan.mode === 'managed') cannot('SkyPilot reports no price for the clusters a managed job\'s controller launches')
+  else if (plan.unpriced) cannot(`SkyPilot reports no price for ${plan.unpriced}`)
+  else if (task.cluster) {
+    const cluster = task.cluster
+    let asked = false
+    guard.onSubmitted(() => {
+      if (asked) return
+      asked = true
+      void priceCap(sky, plan, cluster, guard).catch((error: unknown) => cannot(`its price could not be read (${errorMessage(error)})`)).then((why) => why && cannot(why))
+    })
+  }
+  return guard
+}
+
+/** One cost report: the cluster's hourly price arms the cost cap. Returns why not, when it cannot. */
+async function priceCap(sky: Sky, plan: Plan, cluster: string, guard: CapGuard): Promise<string | undefined> {
+  const result = await sky.run(costReportArgs(Date.now()), 2 * 60_000)
+  if (result.code !== 0) return `sky cost-report failed (exit ${result.code})`
+  const price = hourlyPrice(parseCostReport(result.stdout), cluster)
+  if ('reason' in price) return price.reason
+  const at = Date.now()
+  // A launched cluster's cost counts from its launch (the cost-usd figure); an exec's from its job.
+  guard.priced(plan.mode === 'exec' ? { usdPerHour: price.usdPerHour, usdAt: 0, at: guard.submittedAt ?? at } : { usdPerHour: price.usdPerHour, usdAt: price.usd, at })
+  core.info(`max-cost-usd: ${cluster} costs $${price.usdPerHour.toFixed(2)}/h as SkyPilot prices it; the cap is watched from that price.`)
+  return undefined
+}
+
+/**
+ * A cap stopped the job: its cluster goes as on any other end, at once rather than in the post step
+ * (the step's error then says what SkyPilot answered). A kept cluster stays, as the user asked.
+ */
+async function endClusterAtCap(sky: Sky, plan: Plan, task: PlannedTask, result: LaunchResult, lifecycle: RunLifecycle): Promise<void> {
+  if (!task.cluster) return
+  if (!plan.teardown.includes(task.cluster)) {
+    const why = plan.keep.find((k) => k.cluster === task.cluster)?.why
+    result.message += ` Cluster ${task.cluster} is left running${why ? ` (${why})` : ''}: remove it with sky down -y ${task.cluster}.`
+    return
+  }
+  const r = await tearDown(sky, [task.cluster])
+  const problem = teardownProblem(r)
+  if (!problem) lifecycle.to('torn-down')
+  result.message += ` ${problem ?? teardownLines(r).join(' ').replace(/`/g, '')}${problem ? ' The post step tries again.' : ''}`
+}

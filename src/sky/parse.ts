@@ -22,6 +22,8 @@ export interface ManagedJobRecord {
   /** Only with `-v`. */
   failure_reason?: string | null
   submitted_at?: number | null
+  /** Only with `-v`: the task's `_metadata` (the caps the action wrote in: task/stamp.ts). */
+  metadata?: Record<string, unknown> | null
 }
 
 /** A managed job as a whole: its tasks' rows folded into one status. */
@@ -32,6 +34,7 @@ export interface ManagedJob {
   recoveryCount: number
   failureReason?: string
   submittedAt?: number
+  metadata?: Record<string, unknown>
   tasks: number
 }
 
@@ -39,6 +42,9 @@ export interface ClusterJobRecord {
   job_id: number
   job_name?: string
   status: string
+  submitted_at?: number
+  /** The task's `_metadata` (the caps the action wrote in: task/stamp.ts). */
+  metadata?: Record<string, unknown> | null
 }
 
 /** `sky status -o json`: a list of records; a missing cluster is just absent. */
@@ -69,6 +75,7 @@ export function managedJobOf(rows: ManagedJobRecord[]): ManagedJob | undefined {
     recoveryCount: tasks.reduce((n, t) => n + (t.recovery_count ?? 0), 0),
     ...(reason ? { failureReason: stripAnsi(reason) } : {}),
     ...(typeof first.submitted_at === 'number' ? { submittedAt: first.submitted_at } : {}),
+    ...(first.metadata && typeof first.metadata === 'object' ? { metadata: first.metadata } : {}),
     tasks: tasks.length
   }
 }

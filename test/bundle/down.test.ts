@@ -83,8 +83,9 @@ describe('mode: down with max-age-hours (the janitor)', () => {
     expect(s.ledger().clusters.map((c) => c.name).sort()).toEqual(['gha-new-1', 'other-old-1'])
     expect(main.summary).toMatch(/\| `gha-old-1` \| .* \| ✅ torn down \|/)
     expect(main.summary).toMatch(/\| `gha-old-2` \| .* \| ✅ torn down \|/)
-    // One listing, one sky down for all, one verification.
-    expect(s.calls().map((c) => c.argv.join(' ')).slice(-3)).toEqual(['status -o json', 'down -y gha-old-1 gha-old-2', 'status -o json gha-old-1 gha-old-2'])
+    // One listing; the young cluster's jobs, for a cap recorded with them; the managed jobs, for
+    // theirs; one sky down for all, one verification.
+    expect(s.calls().map((c) => c.argv.join(' ')).slice(-5)).toEqual(['status -o json', 'queue -o json gha-new-1', 'jobs queue -a -v -o json', 'down -y gha-old-1 gha-old-2', 'status -o json gha-old-1 gha-old-2'])
   })
 
   it('with nothing old enough, does nothing and says so', { timeout: 120_000 }, async () => {

@@ -134,6 +134,8 @@ export interface FakeSkyConfig {
   check?: { enabled?: string[] | Record<string, string[]> }
   server?: { version?: string; localUnreachable?: boolean }
   job?: { inheritEnv?: boolean }
+  /** List price per node and hour, per cloud as SkyPilot names it (`AWS`); none: 0, as on Slurm and Kubernetes. `sky cost-report` prices with it. */
+  prices?: Record<string, number>
 }
 
 export interface RunResult {

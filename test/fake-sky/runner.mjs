@@ -173,6 +173,7 @@ async function clusterRequest() {
       pid: process.pid,
       request_id: requestId,
       resources: task.requested,
+      metadata: task.metadata ?? {},
       log: jobLog
     }
     l.jobs.push(j)
@@ -292,6 +293,8 @@ async function managedRequest() {
         end_at: null,
         user_name: spec.user,
         resources: t.requested,
+        metadata: t.metadata ?? {},
+        limits: t.limits ?? null,
         cloud: spec.cloud,
         region: spec.region,
         pid: process.pid,

@@ -49,6 +49,7 @@ const COMMANDS = {
   start: cluster.cmdStart,
   autostop: cluster.cmdAutostop,
   cancel: cluster.cmdCancel,
+  'cost-report': cluster.cmdCostReport,
   check: api.cmdCheck,
   'api info': api.cmdApiInfo,
   'api cancel': api.cmdApiCancel,

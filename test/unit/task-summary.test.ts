@@ -62,7 +62,7 @@ describe('prepareTasks', () => {
   let ws: string
   let stdout: () => string
   const ctx = (): RunnerContext => ({ workspace: ws, temp: path.join(ws, 'tmp'), toolCache: ws, runId: '1', runAttempt: '1', job: 'j', repository: 'o/r', serverUrl: 'https://github.com', os: 'linux', arch: 'x64' })
-  const inputs = (over: Partial<Inputs>): Inputs => ({ mode: 'launch', envs: {}, secrets: {}, clusterPrefix: 'gha', jobIndex: '', resources: {}, ...over }) as Inputs
+  const inputs = (over: Partial<Inputs>): Inputs => ({ mode: 'launch', envs: {}, secrets: {}, clusterPrefix: 'gha', jobIndex: '', resources: {}, caps: {}, ...over }) as Inputs
   const failure = async (i: Inputs): Promise<string> => {
     try {
       await prepareTasks(i, ctx())

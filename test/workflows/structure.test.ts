@@ -289,6 +289,14 @@ describe('the other templates', () => {
     expect(on).toHaveProperty('workflow_dispatch')
   })
 
+  test('scheduled-capped-eval: daily cron, both caps on the launch, a job timeout above max-duration', () => {
+    const wf = byName('templates/scheduled-capped-eval.yml')
+    expect(onEvents(wf).schedule).toEqual([{ cron: '0 3 * * *' }])
+    const [step] = actionSteps(wf.jobs.evaluate!)
+    expect(step!.with).toMatchObject({ 'max-duration': expect.stringContaining('2h'), 'max-cost-usd': expect.stringContaining('25') })
+    expect(wf.jobs.evaluate!['timeout-minutes']).toBeGreaterThan(120)
+  })
+
   test('conditional-dispatch: preprocess first, then GPU or CPU training on a boolean input', () => {
     const wf = byName('templates/conditional-dispatch.yml')
     expect(onEvents(wf).workflow_dispatch.inputs['use-gpu'].type).toBe('boolean')

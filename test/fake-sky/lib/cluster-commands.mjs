@@ -107,7 +107,9 @@ export async function cmdLaunch({ opts: o, args }) {
         user_name: userName(ctx.cfg),
         workspace: o.workspace ?? 'default',
         last_use: `sky launch -c ${cluster}`,
-        next_job_id: 1
+        next_job_id: 1,
+        // The allocation's wall-clock limit, from the task's config (set when it is provisioned).
+        limits: task.limits
       }
       l.clusters.push(c)
     }
@@ -401,8 +403,11 @@ async function downOrStop({ opts: o, args }, down) {
       }
       if (down && (d.ignore === true || n <= (d.ignoreTimes ?? 0))) return { ignored: true }
       const pids = cancelProcessesOf(l, (cl) => cl === name)
-      if (down) l.clusters.splice(l.clusters.indexOf(c), 1)
-      else c.status = 'STOPPED'
+      if (down) {
+        l.clusters.splice(l.clusters.indexOf(c), 1)
+        // The cluster history the cost report reads: its use ends now.
+        ;(l.costHistory ??= []).push({ ...c, status: 'TERMINATED', ended_at: nowSec() })
+      } else c.status = 'STOPPED'
       return { pids }
     })
     for (const pid of result.pids ?? []) killGroup(pid)
@@ -418,6 +423,53 @@ async function downOrStop({ opts: o, args }, down) {
       `Cluster(s) failed. See details above.${down ? ' If you want to ignore the errors and remove the cluster(s) from the status table, use `sky down --purge`.' : ''}\n`
     )
   }
+  return 0
+}
+
+/**
+ * `sky cost-report -o json`: one record per cluster of the history (those up, and those downed
+ * within --days), priced as core.cost_report does (list price x nodes x the seconds of its usage
+ * intervals, an open interval counting up to now). Prices per hour and node come from the config's
+ * `prices` ({ Cloud: usd }); a cloud without one is priced 0, as Slurm and Kubernetes are.
+ */
+export async function cmdCostReport({ opts: o }) {
+  await ensureServer()
+  await firstRequest('/cost_report')
+  const l = readLedger(ctx.H)
+  const now = nowSec()
+  const since = now - (o.days ?? 30) * 86400
+  const rows = [...l.clusters, ...(l.costHistory ?? []).filter((c) => c.ended_at >= since)]
+  const records = rows.map((c) => {
+    const end = c.ended_at ?? null
+    const duration = Math.max(0, Math.round((end ?? now) - c.launched_at))
+    const nodes = c.num_nodes ?? 1
+    const price = ctx.cfg.prices?.[c.cloud] ?? 0
+    return {
+      name: c.name,
+      launched_at: Math.round(c.launched_at),
+      duration,
+      num_nodes: nodes,
+      resources: { infra: `${c.cloud.toLowerCase()}/${c.region}`, cpus: '2+' },
+      cluster_hash: c.cluster_hash ?? `fake-${c.name}`,
+      usage_intervals: [[Math.round(c.launched_at), end === null ? null : Math.round(end)]],
+      user_hash: null,
+      workspace: c.workspace ?? 'default',
+      last_activity_time: null,
+      launched_resources: null,
+      last_event: null,
+      total_cost: (price * nodes * duration) / 3600,
+      cloud: c.cloud,
+      region: c.region,
+      cpus: '2',
+      memory: '4',
+      accelerators: null,
+      resources_str: c.resources_str,
+      resources_str_full: c.resources_str,
+      status: c.status === 'TERMINATED' ? 'TERMINATED' : c.status
+    }
+  })
+  if (o.output === 'json') out(`${JSON.stringify(records, null, 2)}\n`)
+  else out(`Cost report\n${records.map((r) => `${r.name}  $${r.total_cost.toFixed(2)}`).join('\n')}\n`)
   return 0
 }
 

@@ -53,7 +53,9 @@ export const TASK_KEYS = new Set([
   'inputs',
   'outputs',
   'managed_secrets',
-  'api_server_access'
+  'api_server_access',
+  // Internal, but in the real schema: task metadata, kept with the job (sky queue / sky jobs queue -v).
+  '_metadata'
 ])
 
 export function home() {

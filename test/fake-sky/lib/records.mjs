@@ -75,7 +75,7 @@ export function clusterJobRecord(j) {
     resources: j.resources ?? '1x[CPU:2+]',
     status: j.status,
     log_path: j.log,
-    metadata: {}
+    metadata: j.metadata ?? {}
   }
 }
 
@@ -114,7 +114,7 @@ export function managedJobRecord(j, { verbose = false, allUsers = false } = {}) 
     end_at: j.end_at,
     user_yaml: null,
     entrypoint: null,
-    metadata: v({}),
+    metadata: v(j.metadata ?? {}),
     controller_pid: null,
     controller_pid_started_at: null,
     dag_yaml_path: null,

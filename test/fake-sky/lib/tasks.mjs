@@ -167,7 +167,11 @@ export function loadTasks(entry, o, { allowPipeline, command = 'launch' }) {
       useSpot: o.use_spot ?? res.use_spot ?? false,
       resourcesStr: `${o.num_nodes ?? c.num_nodes ?? 1}x ${infra.cloud}(${gpus ? `gpus=${o.gpus ?? JSON.stringify(res.accelerators)}` : 'cpus=2+'})`,
       // The managed job record's `resources`, as the real queue shows it (`1x[CPU:2+]`).
-      requested: requestedStr(o.num_nodes ?? c.num_nodes ?? 1, o.cpus ?? res.cpus, o.gpus ?? res.accelerators)
+      requested: requestedStr(o.num_nodes ?? c.num_nodes ?? 1, o.cpus ?? res.cpus, o.gpus ?? res.accelerators),
+      // The job records' `metadata` (task._metadata, as sky/task.py keeps it).
+      metadata: c._metadata && typeof c._metadata === 'object' ? c._metadata : {},
+      // The backend's wall-clock limits a task's `config:` gives (Slurm --time minutes, pod deadline).
+      limits: { slurmTime: c.config?.slurm?.sbatch_options?.time ?? null, podDeadline: c.config?.kubernetes?.pod_config?.spec?.activeDeadlineSeconds ?? null }
     }
   })
   tasks.pipelineName = configs.pipelineName
