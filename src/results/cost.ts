@@ -80,7 +80,7 @@ export function clusterCosts(records: readonly CostRecord[], clusters: readonly 
       const cost = r.total_cost
       if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) reason = `SkyPilot gives no usable cost for ${cluster}`
       else if (intervals(r).some(([start]) => start !== null && start < since)) reason = `${cluster} was up before this step: its cost would include that`
-      else if (cost === 0 && (r.duration ?? 0) > 0) reason = `SkyPilot gives no price for ${cluster} (0 for a cluster that was up: its price lookup failed, or the infra has no list price, e.g. Kubernetes)`
+      else if (cost === 0 && ((r.duration ?? 0) > 0 || UNPRICED_INFRA.has(String(r.cloud ?? '').toLowerCase()))) reason = `SkyPilot gives no price for ${cluster} (0 for a cluster that was up: its price lookup failed, or the infra has no list price, e.g. Kubernetes)`
       else usd += cost
       if (reason) break
     }

@@ -17,7 +17,7 @@ import { publish } from './publish.js'
 import { dashboardUrl, setOutputs } from './outputs.js'
 import { formatSpan } from '../caps.js'
 import { lastLines } from '../sky/client.js'
-import { recordedCap, type RecordedCap } from './recorded-cap.js'
+import { earliestDeadline, recordedCap, type RecordedCap } from './recorded-cap.js'
 import { fetchHourlyPrices, roundUsd } from '../results/cost.js'
 import { cancelManagedJobs, tearDown, teardownLines, teardownProblem } from './teardown.js'
 
@@ -59,11 +59,11 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
   let stopStream: (() => void) | undefined
   let capTimer: NodeJS.Timeout | undefined
   const cap = capOf(sky, jobId, cluster, inputs).then((c) => {
-    if (c?.cap.deadline === undefined || c.final) return c
+    if (c?.deadline === undefined || c.final) return c
     capTimer = setTimeout(() => {
       capReached = true
       stopStream?.()
-    }, Math.max(0, c.cap.deadline - Date.now()))
+    }, Math.max(0, c.deadline.at - Date.now()))
     return c
   })
   if (inputs.waitMinutes > 0) {
@@ -93,9 +93,9 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
   clearTimeout(capTimer)
   // Past the deadline: reached while following, or before this step began. A job that had ended
   // (its record said so, or its log ended on its own) keeps its own status.
-  const pastCap = known && !known.final && known.cap.deadline !== undefined && Date.now() >= known.cap.deadline
+  const pastCap = known?.deadline && !known.final && Date.now() >= known.deadline.at
   if (pastCap && !cancellation.cancelled && (capReached || exitCode === null || exitCode === 1 || exitCode === 101 || inputs.waitMinutes === 0)) {
-    await endPastCap(sky, inputs, ctx, { jobId, cluster, what, recorded: known.cap, started, reader, install, server })
+    await endPastCap(sky, inputs, ctx, { jobId, cluster, what, recorded: known.cap, reached: known.deadline!, started, reader, install, server })
     return
   }
 
@@ -185,13 +185,25 @@ async function addCollectedCost(sky: Sky, result: TaskResult): Promise<void> {
   else core.info(`No cost figure for ${result.cluster}: ${price.reason}.`)
 }
 
-/** The cap of the job being collected (this step's input, else what its record keeps), and whether it had ended. Never throws. */
-async function capOf(sky: Sky, jobId: string, cluster: string | undefined, inputs: Inputs): Promise<{ cap: RecordedCap; final: boolean } | undefined> {
+/**
+ * The cap of the job being collected (this step's input, else what its record keeps), its deadline
+ * (a cost cap through its cluster's price: one cost report, only when there is one), and whether the
+ * job had ended. Never throws.
+ */
+async function capOf(sky: Sky, jobId: string, cluster: string | undefined, inputs: Inputs): Promise<{ cap: RecordedCap; deadline?: ReturnType<typeof earliestDeadline>; final: boolean } | undefined> {
   try {
     const job = cluster ? (await sky.queue(cluster)).find((j) => String(j.job_id) === jobId) : await sky.managedJob(jobId)
     if (!job) return undefined
     const cap = 'job_id' in job ? recordedCap(job.metadata, job.submitted_at, inputs.caps) : recordedCap(job.metadata, job.submittedAt, inputs.caps)
-    return cap ? { cap, final: FINAL_STATUSES.has(job.status) } : undefined
+    if (!cap) return undefined
+    const final = FINAL_STATUSES.has(job.status)
+    let price: { usd: number; usdPerHour: number } | undefined
+    if (cap.maxCostUsd !== undefined && !final) {
+      const p = cluster ? (await fetchHourlyPrices(sky, [cluster])).get(cluster) : { reason: "SkyPilot reports no price for a managed job's clusters" }
+      if (p && 'usd' in p) price = p
+      else core.warning(`max-cost-usd ($${cap.maxCostUsd.toFixed(2)}) of ${cluster ? `job ${jobId} on ${cluster}` : `managed job ${jobId}`} cannot be enforced: ${p?.reason ?? 'no price'}.`)
+    }
+    return { cap, deadline: earliestDeadline(cap, price), final }
   } catch (error) {
     core.warning(`Could not read the record of ${cluster ? `job ${jobId} on ${cluster}` : `managed job ${jobId}`} to learn its cap: ${errorMessage(error)}. A cap it carries is not held by this step.`)
     return undefined
@@ -207,11 +219,15 @@ async function endPastCap(
   sky: Sky,
   inputs: Inputs,
   ctx: RunnerContext,
-  o: { jobId: string; cluster?: string; what: string; recorded: RecordedCap; started: number; reader: ReturnType<StepOutputs['reader']>; install: { version: string }; server?: { url: string } }
+  o: { jobId: string; cluster?: string; what: string; recorded: RecordedCap; reached: NonNullable<ReturnType<typeof earliestDeadline>>; started: number; reader: ReturnType<StepOutputs['reader']>; install: { version: string }; server?: { url: string } }
 ): Promise<void> {
-  const { jobId, cluster, what, recorded } = o
-  const over = Date.now() - recorded.deadline!
-  const said: string[] = [`${what} is past its max-duration cap of ${recorded.limit} (${recorded.from === 'record' ? 'recorded with the job' : "this step's input"}), counted from its submission: ${formatSpan(recorded.maxDurationS! * 1000 + over)} ago.`]
+  const { jobId, cluster, what, recorded, reached } = o
+  const whence = recorded.from === 'record' ? 'recorded with the job' : "this step's input"
+  const said: string[] = [
+    reached.which === 'max-duration'
+      ? `${what} is past its max-duration cap of ${reached.limit} (${whence}), counted from its submission: ${formatSpan(recorded.maxDurationS! * 1000 + Date.now() - reached.at)} ago.`
+      : `${what} is past its max-cost-usd cap of ${reached.limit} (${whence}), as SkyPilot prices its cluster.`
+  ]
   if (cluster) {
     const r = await sky.cancelJob(cluster, jobId, 5 * 60_000)
     said.push(r.code === 0 ? `sky cancel: ${lastLines(r.stdout, 2)}.` : `sky cancel failed (exit ${r.code}: ${lastLines(r.stderr || r.stdout, 2)}).`)

@@ -9,6 +9,7 @@ import { cell, renderSummary, writeSummary } from '../summary.js'
 import { connect } from './connect.js'
 import { setOutputs } from './outputs.js'
 import { recordedCap } from './recorded-cap.js'
+import { costReportArgs, hourlyPrice, parseCostReport, type CostRecord } from '../results/cost.js'
 import { cancelManagedJobs, tearDown, teardownProblem, type TeardownResult } from './teardown.js'
 import { FINAL_STATUSES, managedJobOf, type ManagedJobRecord } from '../sky/parse.js'
 import { errorMessage } from '../errors.js'
@@ -46,9 +47,12 @@ export async function runDown(inputs: Inputs, ctx: RunnerContext, setSky: (sky: 
     const ours = (await sky.status([])).filter((r) => r.name.startsWith(prefix))
     targets = ours.filter((r) => typeof r.launched_at === 'number' && r.launched_at < cutoff)
     for (const r of targets) why.set(r.name, `launched over ${inputs.maxAgeHours} h ago`)
-    // Younger ones go too when a job on them is past the cap the action recorded with it.
+    // Younger ones go too when a job on them is past the cap the action recorded with it. A cost
+    // cap needs the clusters' prices: one cost report, asked once, only if some job has one.
+    let report: Promise<CostRecord[] | undefined> | undefined
+    const costs = () => (report ??= sky.run(costReportArgs(Date.now() - 30 * 86_400_000), 2 * 60_000).then((r) => (r.code === 0 ? parseCostReport(r.stdout) : undefined)).catch(() => undefined))
     for (const r of ours.filter((c) => !why.has(c.name))) {
-      const past = await pastCapOnCluster(sky, r.name)
+      const past = await pastCapOnCluster(sky, r.name, costs)
       if (past) {
         targets.push(r)
         why.set(r.name, past)
@@ -121,8 +125,11 @@ function sweepResult(result: TeardownResult, name: string): string {
   return '✅ torn down'
 }
 
-/** Why a cluster is past its cap (a job on it carries one, and the latest such deadline passed), or undefined. */
-async function pastCapOnCluster(sky: Sky, cluster: string): Promise<string | undefined> {
+/**
+ * Why a cluster is past its cap, or undefined: a job on it carries a max-duration and the latest
+ * such deadline passed, or a max-cost-usd that SkyPilot's cost of the cluster has reached.
+ */
+async function pastCapOnCluster(sky: Sky, cluster: string, costs: () => Promise<CostRecord[] | undefined>): Promise<string | undefined> {
   let jobs
   try {
     jobs = await sky.queue(cluster)
@@ -130,10 +137,19 @@ async function pastCapOnCluster(sky: Sky, cluster: string): Promise<string | und
     core.warning(`Could not read the jobs of ${cluster} to learn their caps: ${errorMessage(error)}`)
     return undefined
   }
-  const capped = jobs.map((j) => recordedCap(j.metadata, j.submitted_at, {})).filter((c) => c?.deadline !== undefined)
-  if (capped.length === 0) return undefined
-  const latest = capped.reduce((a, b) => (b!.deadline! > a!.deadline! ? b : a))!
-  return latest.deadline! < Date.now() ? `past its max-duration cap of ${latest.limit}` : undefined
+  const caps = jobs.map((j) => recordedCap(j.metadata, j.submitted_at, {})).filter((c): c is NonNullable<typeof c> => c !== undefined)
+  const timed = caps.filter((c) => c.deadline !== undefined)
+  if (timed.length > 0) {
+    const latest = timed.reduce((a, b) => (b.deadline! > a.deadline! ? b : a))
+    if (latest.deadline! < Date.now()) return `past its max-duration cap of ${latest.limit}`
+  }
+  const costCap = Math.max(0, ...caps.map((c) => c.maxCostUsd ?? 0))
+  if (costCap > 0) {
+    const records = await costs()
+    const price = records ? hourlyPrice(records, cluster) : undefined
+    if (price && 'usd' in price && price.usd >= costCap) return `past its max-cost-usd cap of $${costCap.toFixed(2)} ($${price.usd.toFixed(2)} as SkyPilot prices it)`
+  }
+  return undefined
 }
 
 /** Managed jobs named <prefix>... still running past the cap recorded with them. */

@@ -365,6 +365,7 @@ async function clusterJobAfterAbnormalEnd(sky: Sky, o: LaunchOptions, cluster: s
   const killed = code !== null && code > 128 && code < 160
   if (!killed) {
     const deadline = Date.now() + followBudgetMs()
+    let serverLost = classifyLaunchFailure(said).transient
     for (let round = 1; !o.cancellation.cancelled && !o.caps?.reached; round++) {
       if (round === 1) core.warning(`${o.what}: the log stream ended (sky exit ${code}${said ? `: ${said.type}: ${said.message}` : ''}) after job ${jobId} was submitted. The job is not launched again: following it again (${repeats(o)}).`)
       const again = await reattach(sky, o, args.logsArgs(cluster, jobId, wholeLog(o)), 'cluster')
@@ -372,8 +373,10 @@ async function clusterJobAfterAbnormalEnd(sky: Sky, o: LaunchOptions, cluster: s
       if (again.code !== null && again.code !== 1 && again.code !== 101) return settled(again.code, again.scanner.finalStatus)
       code = again.code
       said = skyError(again.stderrTail) ?? said
-      // A lost server is waited for; anything else gets a few rounds.
-      const serverLost = classifyLaunchFailure(said).transient
+      // A lost server is waited for, within the budget, and so is what follows it: a restarted
+      // server may take a while to reach the cluster again (on Slurm: its login node over SSH).
+      // Anything else gets a few rounds.
+      serverLost ||= classifyLaunchFailure(said).transient
       const wait = Math.min(backoffMs(round), deadline - Date.now())
       if ((!serverLost && round >= FOLLOW_ROUNDS) || wait <= 0) break
       core.info(`${o.what}: following job ${jobId} again failed (${said ? `${said.type}: ${said.message}` : `sky exit ${code}`}); trying again in ${Math.round(wait / 1000)} s.`)
@@ -459,15 +462,16 @@ async function settleManaged(sky: Sky, o: LaunchOptions, job: Partial<ManagedJob
   let lines = lastLinesOf(a, o)
   const deadline = Date.now() + followBudgetMs()
   if (dropped && id && !o.detached) {
+    let serverLost = classifyLaunchFailure(skyError(a.stderrTail)).transient
     for (let round = 1; !o.cancellation.cancelled && !o.caps?.reached; round++) {
       if (round === 1) core.warning(`${o.what}: the log stream ended (sky exit ${code}) after managed job ${id} was created. It is not launched again: following it again (${repeats(o)}).`)
       const again = await reattach(sky, o, args.jobsLogsArgs(id, wholeLog(o)), 'managed')
       if (again.scanner.jobLines.length > 0) lines = lastLinesOf(again, o)
       code = again.code
       if (code !== null && code !== 1) break
-      const said = skyError(again.stderrTail)
+      serverLost ||= classifyLaunchFailure(skyError(again.stderrTail)).transient
       const wait = Math.min(backoffMs(round), deadline - Date.now())
-      if ((!classifyLaunchFailure(said).transient && round >= FOLLOW_ROUNDS) || wait <= 0) break
+      if ((!serverLost && round >= FOLLOW_ROUNDS) || wait <= 0) break
       await sleepUnlessStopped(wait, o)
     }
   }

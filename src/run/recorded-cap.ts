@@ -29,3 +29,17 @@ export function recordedCap(metadata: unknown, submittedAt: number | null | unde
   const limit = maxDurationS !== undefined ? (input.maxDurationText ?? formatSpan(maxDurationS * 1000)) : undefined
   return { ...(maxDurationS !== undefined ? { maxDurationS } : {}), ...(maxCostUsd !== undefined ? { maxCostUsd } : {}), ...(deadline !== undefined ? { deadline } : {}), ...(limit ? { limit } : {}), from: fromInput ? 'input' : 'record' }
 }
+
+/**
+ * The recorded cost cap as a deadline, from the price SkyPilot gives the job's cluster now (`usd`
+ * run up so far, `usdPerHour` from here on), and the duration cap's deadline: whichever comes
+ * first, with the cap that sets it, as messages name it.
+ */
+export function earliestDeadline(cap: RecordedCap, price: { usd: number; usdPerHour: number } | undefined, now = Date.now()): { at: number; which: 'max-duration' | 'max-cost-usd'; limit: string } | undefined {
+  const out: { at: number; which: 'max-duration' | 'max-cost-usd'; limit: string }[] = []
+  if (cap.deadline !== undefined) out.push({ at: cap.deadline, which: 'max-duration', limit: cap.limit! })
+  if (cap.maxCostUsd !== undefined && price && price.usdPerHour > 0) {
+    out.push({ at: now + ((cap.maxCostUsd - price.usd) / price.usdPerHour) * 3_600_000, which: 'max-cost-usd', limit: `$${cap.maxCostUsd.toFixed(2)}` })
+  }
+  return out.sort((a, b) => a.at - b.at)[0]
+}

@@ -23,7 +23,7 @@ async function withServer(s: FakeSky, inputs: Record<string, string>): Promise<S
 const error = (r: { stdout: string }) => annotations(r.stdout, 'error').join('\n')
 
 describe('max-duration while the runner watches', () => {
-  it('launch: the job is cancelled at the cap, the cluster torn down at once (verified), TIMED_OUT, outputs kept, exit-code empty', { timeout: 60_000 }, async () => {
+  it('launch: the job is cancelled at the cap, the cluster torn down at once (verified), TIMED_OUT, outputs kept, exit-code empty', { timeout: 120_000 }, async () => {
     const s = fake()
     const { main, post } = await runMainThenPost(withSky(s, { inputs: { 'task-yaml': LONG, 'max-duration': '3s', 'job-outputs': 'stage' } }))
     expect(main.code).toBe(1)
@@ -41,7 +41,7 @@ describe('max-duration while the runner watches', () => {
     expect(s.ledger().jobs.map((j) => j.status)).toEqual(['CANCELLED'])
   })
 
-  it('the cap goes with the job: its record keeps it, and the allocation gets the time limit (cap + allowance)', { timeout: 60_000 }, async () => {
+  it('the cap goes with the job: its record keeps it, and the allocation gets the time limit (cap + allowance)', { timeout: 120_000 }, async () => {
     const s = fake({ check: { enabled: ['Slurm'] } })
     const main = await runMain(withSky(s, { inputs: { 'task-yaml': 'name: quick\nrun: echo done\n', 'max-duration': '45m', down: 'false' } }))
     expect(main.outputs.status).toBe('SUCCEEDED')
@@ -55,7 +55,7 @@ describe('max-duration while the runner watches', () => {
     expect(queue[CLUSTER]![0]!.metadata).toEqual(job.metadata)
   })
 
-  it('exec on a kept cluster: the job is cancelled, the cluster left running as asked', { timeout: 60_000 }, async () => {
+  it('exec on a kept cluster: the job is cancelled, the cluster left running as asked', { timeout: 120_000 }, async () => {
     const s = fake()
     expect((await runMain(withSky(s, { inputs: { 'task-yaml': 'run: echo up', 'cluster-name': CLUSTER, down: 'false' } }))).code).toBe(0)
     const main = await runMain(withSky(s, { inputs: { mode: 'exec', 'task-yaml': LONG, 'cluster-name': CLUSTER, 'max-duration': '2s' } }))
@@ -65,7 +65,7 @@ describe('max-duration while the runner watches', () => {
     expect(s.ledger().jobs.map((j) => j.status)).toEqual(['SUCCEEDED', 'CANCELLED'])
   })
 
-  it('managed: cancelled by name at the cap and verified in the jobs queue', { timeout: 60_000 }, async () => {
+  it('managed: cancelled by name at the cap and verified in the jobs queue', { timeout: 120_000 }, async () => {
     const s = fake()
     const { main, post } = await runMainThenPost(await withServer(s, { mode: 'managed', 'task-yaml': LONG, 'max-duration': '4s' }))
     expect(main.outputs.status).toBe('TIMED_OUT')
@@ -74,7 +74,7 @@ describe('max-duration while the runner watches', () => {
     expect(s.ledger().managedJobs.map((j) => j.status)).toEqual(['CANCELLED'])
   })
 
-  it('fan-out: per task; the task past its cap fails the step, the others succeed', { timeout: 90_000 }, async () => {
+  it('fan-out: per task; the task past its cap fails the step, the others succeed', { timeout: 180_000 }, async () => {
     const s = fake()
     const tasks = JSON.stringify([
       { name: 'quick', 'task-yaml': 'run: echo quick' },
@@ -89,7 +89,7 @@ describe('max-duration while the runner watches', () => {
     expect(s.ledger().clusters).toEqual([])
   })
 
-  it('a job that ends before its cap keeps its own status, and no cancel is made', { timeout: 60_000 }, async () => {
+  it('a job that ends before its cap keeps its own status, and no cancel is made', { timeout: 120_000 }, async () => {
     const s = fake()
     const main = await runMain(withSky(s, { inputs: { 'task-yaml': 'run: echo fast', 'max-duration': '1h' } }))
     expect(main.outputs.status).toBe('SUCCEEDED')
@@ -98,7 +98,7 @@ describe('max-duration while the runner watches', () => {
 })
 
 describe('max-duration after the runner has gone', () => {
-  it('detach, then collect past the cap recorded with the job: cancelled, torn down, TIMED_OUT with the cap message', { timeout: 90_000 }, async () => {
+  it('detach, then collect past the cap recorded with the job: cancelled, torn down, TIMED_OUT with the cap message', { timeout: 180_000 }, async () => {
     const s = fake()
     const submitted = await runMainThenPost(await withServer(s, { 'task-yaml': LONG, detach: 'true', 'max-duration': '2s' }))
     expect(submitted.main.outputs.status).toBe('SUBMITTED')
@@ -113,7 +113,7 @@ describe('max-duration after the runner has gone', () => {
     expect(s.ledger().jobs.map((j) => j.status)).toEqual(['CANCELLED'])
   })
 
-  it('the janitor tears down a young cluster past its recorded cap and cancels a managed job past its own, listing both', { timeout: 90_000 }, async () => {
+  it('the janitor tears down a young cluster past its recorded cap and cancels a managed job past its own, listing both', { timeout: 180_000 }, async () => {
     const s = fake()
     const opts = (inputs: Record<string, string>) => withServer(s, inputs)
     expect((await runMain(await opts({ 'task-yaml': LONG, detach: 'true', 'cluster-name': 'gha-capped', 'max-duration': '1s' }))).outputs.status).toBe('SUBMITTED')
@@ -160,9 +160,10 @@ describe('caps refused before any sky call', () => {
 })
 
 describe('max-cost-usd', () => {
-  it("launch: SkyPilot's price turns the cap into a deadline (one cost report); reached, the job is cancelled and the cluster torn down, TIMED_OUT with the cost", { timeout: 60_000 }, async () => {
+  it("launch: SkyPilot's price turns the cap into a deadline (one cost report); reached, the job is cancelled and the cluster torn down, TIMED_OUT with the cost", { timeout: 120_000 }, async () => {
     // $3600 an hour: $1 a second, so a $4 cap is reached a few seconds after the launch.
-    const s = fake({ check: { enabled: ['AWS'] }, prices: { AWS: 3600 } })
+    // Provisioning takes a moment, as it does: the price is read from a cluster that has been up.
+    const s = fake({ check: { enabled: ['AWS'] }, prices: { AWS: 3600 }, launch: { provisionMs: 1500 } })
     const { main } = await runMainThenPost(withSky(s, { inputs: { 'task-yaml': LONG, 'max-cost-usd': '4' } }))
     expect(main.outputs.status).toBe('TIMED_OUT')
     expect(main.stdout).toMatch(/max-cost-usd: gha-1234567890-1-train costs \$3600\.00\/h as SkyPilot prices it/)
@@ -173,11 +174,34 @@ describe('max-cost-usd', () => {
     expect(s.ledger().clusters).toEqual([])
   })
 
-  it('where SkyPilot has no price (Slurm), a warning says the cost cap cannot be held there, and no cost report is asked', { timeout: 60_000 }, async () => {
+  it('where SkyPilot has no price (Slurm), a warning says the cost cap cannot be held there, and no cost report is asked', { timeout: 120_000 }, async () => {
     const s = fake({ check: { enabled: ['Slurm'] } })
     const main = await runMain(withSky(s, { inputs: { 'task-yaml': 'run: echo done', infra: 'slurm', 'max-cost-usd': '4' } }))
     expect(main.outputs.status).toBe('SUCCEEDED')
     expect(annotations(main.stdout, 'warning').join('\n')).toMatch(/max-cost-usd \(\$4\.00\) cannot be enforced for .*: SkyPilot reports no price for Slurm\. Set max-duration to cap this run\./)
     expect(callsOf(s, 'cost-report')).toEqual([])
+  })
+})
+
+describe('max-cost-usd after the runner has gone', () => {
+  it("collect: a cost cap recorded with the job becomes a deadline from its cluster's price; past it, the job is cancelled and torn down, TIMED_OUT", { timeout: 180_000 }, async () => {
+    // Provisioning takes a moment, as it does: the price is read from a cluster that has been up.
+    const s = fake({ check: { enabled: ['AWS'] }, prices: { AWS: 3600 }, launch: { provisionMs: 1500 } })
+    expect((await runMain(await withServer(s, { 'task-yaml': LONG, detach: 'true', 'max-cost-usd': '6' }))).outputs.status).toBe('SUBMITTED')
+    const main = await runMain(await withServer(s, { mode: 'collect', 'job-id': '1', 'cluster-name': CLUSTER, 'wait-minutes': '5' }))
+    expect(main.outputs.status).toBe('TIMED_OUT')
+    expect(error(main)).toMatch(/Job 1 on gha-1234567890-1-train is past its max-cost-usd cap of \$6\.00 \(recorded with the job\), as SkyPilot prices its cluster\. sky cancel: .*Cluster gha-1234567890-1-train torn down/)
+    expect(s.ledger().clusters).toEqual([])
+  })
+
+  it('the janitor tears down a young cluster whose cost reached the cap recorded with its job (one cost report for all)', { timeout: 180_000 }, async () => {
+    // Provisioning takes a moment, as it does: the price is read from a cluster that has been up.
+    const s = fake({ check: { enabled: ['AWS'] }, prices: { AWS: 3600 }, launch: { provisionMs: 1500 } })
+    expect((await runMain(await withServer(s, { 'task-yaml': LONG, detach: 'true', 'cluster-name': 'gha-costly', 'max-cost-usd': '1' }))).outputs.status).toBe('SUBMITTED')
+    await new Promise((r) => setTimeout(r, 1500))
+    const main = await runMain(await withServer(s, { mode: 'down', 'max-age-hours': '12' }))
+    expect(JSON.parse(main.outputs.results!)).toEqual(['gha-costly'])
+    expect(main.summary).toMatch(/\| `gha-costly` \| .* \| past its max-cost-usd cap of \$1\.00 \(\$\d+\.\d\d as SkyPilot prices it\) \| ✅ torn down \|/)
+    expect(callsOf(s, 'cost-report')).toHaveLength(1)
   })
 })

@@ -3,9 +3,10 @@ import os from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFakeSky, type FakeSky } from '../fake-sky/index.mjs'
 import { updateLedger } from '../fake-sky/lib/ledger.mjs'
+import { withoutJobPrefixes } from '../helpers/fakes.js'
 import { servers } from './lib/servers.js'
 import { realFacts, type Facts } from './contract/facts.js'
-import { endings, followEnding, jobView, jsonOf, jsonType, lastLine, normalize, requestSubst, shape, type Subst } from './contract/normalize.js'
+import { endings, followEnding, jsonOf, jsonType, lastLine, normalize, requestSubst, shape, type Subst } from './contract/normalize.js'
 import { PIPELINE, TASK, closedPort, doubleSide, droppingServer, hostPort, realSide, workdir, writePipeline, type DoubleSide, type Result } from './contract/sides.js'
 
 /**
@@ -415,7 +416,8 @@ describe.concurrent('what no cloud-less server shows, held against the real code
     fakes.push(f)
     const count = facts.default_tail_lines + 5
     expect((await f.run(['launch', '-y', '-c', 'tail', `seq 1 ${count}`], { cwd: workdir })).code).toBe(0)
-    const lines = (x: { stdout: string }) => x.stdout.split('\n').filter((line) => /^\d+$/.test(line))
+    // The job's own lines, behind SkyPilot's prefix (`(sky-cmd, pid=N) `, coloured).
+    const lines = (x: { stdout: string }) => withoutJobPrefixes(x.stdout).split('\n').filter((line) => /^\d+$/.test(line))
     const tailed = await f.run(['logs', 'tail', '1'], { cwd: workdir })
     expect(lines(tailed)[0]).toBe(String(count - facts.default_tail_lines + 1))
     expect(tailed.stderr).toContain(`Showing the last ${facts.default_tail_lines} lines (default).`)
@@ -457,101 +459,5 @@ describe.concurrent('what no cloud-less server shows, held against the real code
     } finally {
       server.close()
     }
-  })
-})
-
-/**
- * Real jobs on the real Slurm cluster (bin/sky's local server, and the jobs server for managed
- * jobs) against the double with Slurm as its enabled cloud: the same commands in the same order,
- * compared on exit codes, the job's lines as the action reads them (SkyPilot's prefix, ids, final
- * status, failure lines: jobView), the statuses `sky logs --status` names, and the fields, types
- * and statuses of the `sky status`, `sky queue` and `sky jobs queue` records of those jobs.
- */
-describe.skipIf(!s.jobs)('real jobs: the double answers as the real CLI does', () => {
-  const cluster = `${run}-jc`
-  const files: Record<string, string> = {
-    'ok.yaml': 'name: ct-ok\nresources: {infra: slurm}\nrun: |\n  echo "one"\n  echo "skypilot-output k=v"\n',
-    'fail.yaml': 'name: ct-fail\nresources: {infra: slurm}\nrun: |\n  echo "going down"\n  exit 3\n',
-    'setupfail.yaml': 'name: ct-setup\nresources: {infra: slurm}\nsetup: |\n  echo "preparing"\n  exit 3\nrun: echo never\n',
-    'long.yaml': 'name: ct-long\nresources: {infra: slurm}\nrun: |\n  for i in $(seq 1 120); do echo "t $i"; sleep 1; done\n'
-  }
-  for (const [name, text] of Object.entries(files)) fs.writeFileSync(`${workdir}/${name}`, text)
-
-  interface Side {
-    run(args: string[]): Promise<Result>
-  }
-  const real = (endpoint: string, env: NodeJS.ProcessEnv = {}): Side => ({ run: (args) => realSide(endpoint, env)(args) })
-  const double = (config: Record<string, unknown>): Side => {
-    const f = createFakeSky({ config: { version, userName: REAL_USER, check: { enabled: ['Slurm'] }, ...config } })
-    fakes.push(f)
-    return { run: async (args) => f.run(args, { cwd: workdir, timeoutMs: 300_000 }) }
-  }
-  /** The same commands, in order, on each side; both sides at once. */
-  const sequence = async (sides: { real: Side; double: Side }, commands: string[][]) => {
-    const go = async (side: Side) => {
-      const out: Result[] = []
-      for (const c of commands) out.push(await side.run(c))
-      return out
-    }
-    const [r, d] = await Promise.all([go(sides.real), go(sides.double)])
-    return commands.map((c, i) => ({ command: c.join(' '), real: r[i]!, double: d[i]! }))
-  }
-
-  it('cluster jobs: launch, a failing run, a failing setup, a cancelled job; exit codes, job lines, logs --status, queue and status records', async () => {
-    const sides = { real: real('http://127.0.0.1:46580'), double: double({}) }
-    const steps = await sequence(sides, [
-      ['launch', '-y', '-c', cluster, 'ok.yaml'],
-      ['exec', cluster, 'fail.yaml'],
-      ['launch', '-y', '-c', cluster, 'setupfail.yaml'],
-      ['logs', '--status', cluster, '1'],
-      ['logs', '--status', cluster, '2'],
-      ['logs', '--status', cluster, '3'],
-      ['logs', '--tail', '0', cluster, '1'],
-      ['exec', '-d', cluster, 'long.yaml'],
-      ['cancel', '-y', cluster, '4'],
-      ['logs', '--status', cluster, '4'],
-      ['queue', '-o', 'json', cluster],
-      ['status', '-o', 'json', cluster],
-      ['down', '-y', cluster]
-    ])
-    const view = (x: Result) => ({ exit: x.code, lines: jobView(x.stdout, { literal: { [cluster]: '<CLUSTER>' } }) })
-    for (const step of steps.filter((st) => !/^(queue|status)/.test(st.command))) expect(view(step.double), step.command).toEqual(view(step.real))
-    expect(steps.slice(0, 3).map((st) => st.real.code)).toEqual([0, 100, 100])
-    expect(steps.slice(3, 6).map((st) => st.real.stdout.match(/Job \d+: (\w+)/)?.[1])).toEqual(['SUCCEEDED', 'FAILED', 'FAILED_SETUP'])
-    expect(steps[9]!.real.code).toBe(103)
-    // The records: each job's name and status, and the fields of the real records with their types.
-    const queue = (x: Result) => (jsonOf(x.stdout) as Record<string, Record<string, unknown>[]>)[cluster] ?? []
-    const jobsOf = (x: Result) => queue(x).map((j) => [j.job_id, j.job_name, j.status]).sort()
-    expect(jobsOf(steps[10]!.double)).toEqual(jobsOf(steps[10]!.real))
-    expect(shape(queue(steps[10]!.double)[0]!)).toEqual(shape(queue(steps[10]!.real)[0]!))
-    const status = (x: Result) => (jsonOf(x.stdout) as Record<string, unknown>[])[0]!
-    const fields = (r: Record<string, unknown>) => Object.keys(r)
-    expect(fields(status(steps[11]!.double))).toEqual(fields(status(steps[11]!.real)))
-    expect([status(steps[11]!.double).status, status(steps[11]!.double).cloud]).toEqual([status(steps[11]!.real).status, status(steps[11]!.real).cloud])
-  })
-
-  it('managed jobs: to SUCCEEDED and to FAILED; exit codes, job lines, and their jobs queue records (status, recoveries, reason, fields)', async () => {
-    const jobs = s.jobs!
-    const env = { SKYPILOT_SERVICE_ACCOUNT_TOKEN: jobs.token }
-    // The real jobs take half a minute to start: each launch's follow streams them live, to
-    // `Managed job finished`. The double's start a few seconds late, so its follow is live too (a
-    // job already ended when the follow starts ends with `Job finished` instead, on both sides).
-    const sides = { real: real(jobs.endpoint, env), double: double({ managed: { consolidation: true, provisionMs: 3000 } }) }
-    const [ok, failed] = [`${run}-mok`, `${run}-mfail`]
-    const steps = await sequence(sides, [
-      ['jobs', 'launch', '-y', '-n', ok, 'ok.yaml'],
-      ['jobs', 'launch', '-y', '-n', failed, 'fail.yaml'],
-      ['jobs', 'queue', '-a', '-v', '-o', 'json']
-    ])
-    const ids = (i: number, side: 'real' | 'double') => ({ [/Managed Job ID: (\d+)/.exec(steps[i]![side].stdout)?.[1] ?? 'none']: `<M${i}>` })
-    for (const i of [0, 1]) {
-      const view = (side: 'real' | 'double') => ({ exit: steps[i]![side].code, lines: jobView(steps[i]![side].stdout, { jobIds: ids(i, side), literal: { [ok]: '<OK>', [failed]: '<FAILED>' } }) })
-      expect(view('double'), steps[i]!.command).toEqual(view('real'))
-    }
-    expect([steps[0]!.real.code, steps[1]!.real.code]).toEqual([0, 100])
-    const rows = (side: 'real' | 'double') => (jsonOf(steps[2]![side].stdout) as Record<string, unknown>[]).filter((r) => r.job_name === ok || r.job_name === failed)
-    const record = (r: Record<string, unknown>) => ({ name: r.job_name, status: r.status, recoveries: r.recovery_count, reason: typeof r.failure_reason })
-    expect(rows('double').map(record).sort((a, b) => String(a.name).localeCompare(String(b.name)))).toEqual(rows('real').map(record).sort((a, b) => String(a.name).localeCompare(String(b.name))))
-    expect(Object.keys(rows('double')[0]!)).toEqual(Object.keys(rows('real')[0]!))
   })
 })

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto'
+import os from 'node:os'
 import { afterAll, describe, expect, it } from 'vitest'
+import { createFakeSky } from '../fake-sky/index.mjs'
 import { withoutJobPrefixes } from '../helpers/fakes.js'
-import { annotations, everythingVisible } from '../helpers/runner.js'
+import { annotations, everythingVisible, runMain, runPost, type StepOptions, type StepResult } from '../helpers/runner.js'
 import { errorText } from '../suites/common.js'
+import { jobView, jsonOf, shape } from './contract/normalize.js'
 import { main, post, realRun, shown } from './lib/action.js'
 import { expectNothingLeft, LOCAL_SERVER, movesOf, named, RUN } from './lib/jobs.js'
-import { servers, sky } from './lib/servers.js'
+import { jobsEnv, sky } from './lib/servers.js'
 import { allocationsOf, scancel } from './lib/slurm.js'
 
 /**
@@ -17,7 +20,7 @@ import { allocationsOf, scancel } from './lib/slurm.js'
  * and squeue.
  */
 
-const jobs = servers().jobs
+const jobs = jobsEnv()
 const SECRET = `rt-secret-${RUN}-Zq8`
 const sha = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16)
 /** A job that counts for a while, a line a second (long enough for a fault to hit it mid-way). */
@@ -25,20 +28,32 @@ const COUNTING = (name: string, n = 45) => `name: ${name}\nrun: |\n  for i in $(
 // Without a server the action installs the pinned release with the Slurm extra; here that is the
 // real-sky build, already "installed" in the tool cache (realRun), so nothing reaches for PyPI.
 const on = { infra: 'slurm', 'skypilot-version': '1.0.0-dev0', 'retry-delay-seconds': '0' }
-const SLOW = { timeout: 1_200_000 }
+const SLOW = { timeout: 1_800_000 }
 
 describe.skipIf(!jobs)('real jobs on Slurm, without an API server endpoint', () => {
   describe.concurrent('', () => {
-    it('one cluster through a pipeline: launch (down: false) → exec → a retried job → a failing run → a failing setup with down, and the post step tears it down', SLOW, async () => {
+    it('one cluster through a pipeline: launch (down: false) → exec with a retried job → a failing run → a failing setup → a job past its max-duration (down: true), stopped at the cap and torn down', SLOW, async () => {
       const cluster = named('chain')
       const run = realRun({}, { extras: ['slurm'] })
       const base = { ...on, 'cluster-name': cluster }
+      // The contract of the test double, on real jobs: the same steps run against the double set up
+      // as this environment is (Slurm its only cloud, the real user and version) must end the same
+      // (status, exit code) and show the same job lines (SkyPilot's prefix, ids, final status,
+      // failure lines: contract/normalize.ts jobView), and its records must have the same fields.
+      const twin = createFakeSky({ config: { version: '1.0.0-dev0', userName: os.userInfo().username, check: { enabled: ['Slurm'] } } })
+      const view = (r: StepResult) => jobView(r.stdout, { literal: { [cluster]: '<CLUSTER>' } })
+      const both = async (inputs: Record<string, string>, o: StepOptions = {}, compareLines = true): Promise<StepResult> => {
+        const [real, double] = await Promise.all([main(run, inputs, o), runMain({ inputs, env: twin.env, timeoutMs: 300_000 })])
+        await runPost({ inputs, env: twin.env, runnerTemp: double.runnerTemp, state: double.state })
+        expect({ status: double.outputs.status, exit: double.outputs['exit-code'] }, `the double, on ${inputs['task-yaml']?.split('\n')[0]}`).toEqual({ status: real.outputs.status, exit: real.outputs['exit-code'] })
+        if (compareLines) expect(view(double), `the double's job lines${shown(double)}`).toEqual(view(real))
+        return real
+      }
 
       // 1. A launch that keeps its cluster: the job proves it has the secret without printing it,
       //    sets outputs, and its lines are relayed as they are printed.
       const arrivals: { line: string; at: number }[] = []
-      const launch = await main(
-        run,
+      const launch = await both(
         {
           ...base,
           down: 'false',
@@ -65,44 +80,67 @@ describe.skipIf(!jobs)('real jobs on Slurm, without an API server endpoint', () 
       expect(kept.summary).toMatch(new RegExp(`Cluster \`${cluster}\` was left running`))
       expect(await allocationsOf(cluster)).toHaveLength(1)
 
-      // 2. exec onto the live cluster: no provisioning, no setup; the env reaches the job.
-      const exec = await main(run, { ...base, mode: 'exec', envs: 'GREETING=hello-again', 'job-outputs': 'greeting', 'task-yaml': 'name: rt-exec\nrun: echo "skypilot-output greeting=$GREETING"\n' })
-      expect(exec.outputs, shown(exec)).toMatchObject({ status: 'SUCCEEDED', 'job-id': '2', greeting: 'hello-again' })
-      expect((await post(run, base, exec)).code).toBe(0)
-
-      // 3. A job that fails on its first attempt only, with retry-on-job-failure: launched again on
-      //    the same cluster (its home keeps the marker file), once.
-      const retried = await main(run, {
+      // 2. exec onto the live cluster (no provisioning, no setup; the env reaches the job), with a job
+      //    that fails on its first attempt only and retry-on-job-failure: run again, once (the
+      //    cluster's home keeps the marker file between the two).
+      const exec = await both({
         ...base,
-        down: 'false',
+        mode: 'exec',
+        envs: 'GREETING=hello-again',
+        'job-outputs': 'greeting',
         'retry-on-job-failure': 'true',
         retries: '1',
-        'task-yaml': 'name: rt-retry\nrun: |\n  if [ ! -f ~/rt-attempted ]; then touch ~/rt-attempted; echo "first attempt fails"; exit 3; fi\n  echo "second attempt succeeds"\n'
+        'task-yaml': 'name: rt-retry\nrun: |\n  if [ ! -f ~/rt-attempted ]; then touch ~/rt-attempted; echo "first attempt fails"; exit 3; fi\n  echo "skypilot-output greeting=$GREETING"\n'
       })
-      expect(retried.outputs, shown(retried)).toMatchObject({ status: 'SUCCEEDED', 'exit-code': '0', 'job-id': '4' })
-      expect(run.calls().filter((c) => c.startsWith('launch'))).toHaveLength(3)
-      expect(annotations(retried.stdout, 'warning').join('\n')).toMatch(/attempt 1 of 2 ran and failed; retrying/)
-      expect(movesOf(retried)['rt-retry']).toEqual(['planned', 'launching', 'submitted', 'running', 'ended', 'launching', 'submitted', 'running', 'ended'])
+      expect(exec.outputs, shown(exec)).toMatchObject({ status: 'SUCCEEDED', 'exit-code': '0', 'job-id': '3', greeting: 'hello-again' })
+      expect(run.calls().filter((c) => c.startsWith('exec'))).toHaveLength(2)
+      expect(annotations(exec.stdout, 'warning').join('\n')).toMatch(/attempt 1 of 2 ran and failed; retrying/)
+      expect(movesOf(exec)['rt-retry']).toEqual(['planned', 'launching', 'submitted', 'running', 'ended', 'launching', 'submitted', 'running', 'ended'])
+      expect((await post(run, base, exec)).code).toBe(0)
 
-      // 4. A run that exits 3: FAILED, the step fails, the job's last lines are in the error.
-      const failed = await main(run, { ...base, down: 'false', 'task-yaml': 'name: rt-fail\nrun: |\n  echo "about to fail"\n  exit 3\n' })
+      // 3. A run that exits 3: FAILED, the step fails, the job's last lines are in the error.
+      const failed = await both({ ...base, down: 'false', 'task-yaml': 'name: rt-fail\nrun: |\n  echo "about to fail"\n  exit 3\n' })
       expect(failed.code).toBe(1)
       expect(failed.outputs, shown(failed)).toMatchObject({ status: 'FAILED', 'exit-code': '100' })
-      expect(errorText(failed)).toMatch(/ended FAILED: the job's run command exited non-zero\. Its last lines:[\s\S]*\(rt-fail, pid=\d+\) about to fail[\s\S]*ERROR: Job 5 failed with return code list: \[3\]/)
-      expect(run.calls().filter((c) => c.startsWith('launch'))).toHaveLength(4)
+      expect(errorText(failed)).toMatch(/ended FAILED: the job's run command exited non-zero\. Its last lines:[\s\S]*\(rt-fail, pid=\d+\) about to fail[\s\S]*ERROR: Job 4 failed with return code list: \[3\]/)
 
-      // 5. A setup that exits 3, with down: FAILED_SETUP (named as a setup failure), and the post
-      //    step tears the cluster down and verifies it.
-      const setup = await main(run, { ...base, 'task-yaml': 'name: rt-setup\nsetup: |\n  echo "setting up"\n  exit 3\nrun: echo "never runs"\n' })
+      // 4. A setup that exits 3: FAILED_SETUP, named as a setup failure; its run never starts.
+      const setup = await both({ ...base, down: 'false', 'task-yaml': 'name: rt-setup\nsetup: |\n  echo "setting up"\n  exit 3\nrun: echo "never runs"\n' })
       expect(setup.outputs, shown(setup)).toMatchObject({ status: 'FAILED_SETUP', 'exit-code': '100' })
-      // Torn down at the end, with the idle backstop SkyPilot accepts on Slurm: the summary says not to count on it.
-      expect(setup.summary).toMatch(/On Slurm, SkyPilot's idle autodown \(`--down -i N`\) depends on its skylet/)
       expect(errorText(setup)).toMatch(/ended FAILED_SETUP: the job's setup command exited non-zero: its run command never started\. Its last lines:[\s\S]*\(setup pid=\d+\) setting up/)
       expect(withoutJobPrefixes(setup.stdout)).not.toMatch(/^never runs$/m)
-      const down = await post(run, base, setup)
-      expect(down.code, shown(down)).toBe(0)
-      expect(down.stdout).toContain(`Cluster ${cluster} torn down (sky status no longer lists it).`)
+
+      // The records the action and the janitor read, real and double: the jobs (ids, names,
+      // statuses), the fields and types of a job, of the cluster, and of its cost-report entry.
+      const records = async (side: (args: string[]) => Promise<{ stdout: string }>) => {
+        const [q, st, cost] = await Promise.all([side(['queue', '-o', 'json', cluster]), side(['status', '-o', 'json', cluster]), side(['cost-report', '-o', 'json', '--days', '1'])])
+        const jobsOf = (jsonOf(q.stdout) as Record<string, Record<string, unknown>[]>)[cluster] ?? []
+        const entry = (jsonOf(cost.stdout) as Record<string, unknown>[]).find((r) => r.name === cluster)!
+        return { jobs: jobsOf.map((j) => [j.job_id, j.job_name, j.status]).sort(), job: shape(jobsOf.find((j) => j.job_id === 1)!), cluster: Object.keys((jsonOf(st.stdout) as Record<string, unknown>[])[0]!), cost: { fields: Object.keys(entry).sort(), types: shape({ duration: entry.duration, total_cost: entry.total_cost, usage_intervals: entry.usage_intervals, status: entry.status, cloud: entry.cloud }), cloud: entry.cloud, status: entry.status, total: entry.total_cost } }
+      }
+      const [realRecords, doubleRecords] = await Promise.all([records((args) => sky(args, LOCAL_SERVER)), records((args) => twin.run(args, { timeoutMs: 120_000 }))])
+      expect(realRecords.jobs.map((j) => j[2])).toEqual(['SUCCEEDED', 'FAILED', 'SUCCEEDED', 'FAILED', 'FAILED_SETUP'])
+      expect(realRecords.cost).toMatchObject({ cloud: 'Slurm', status: 'UP', total: 0 })
+      expect(doubleRecords).toEqual(realRecords)
+
+      // 5. A job that would run ten minutes, with max-duration 20s and down: the action cancels it at
+      //    the cap, tears the cluster down at once (verified), and fails TIMED_OUT saying so.
+      const capArrivals: { line: string; at: number }[] = []
+      const capped = await both({ ...base, 'max-duration': '20s', 'job-outputs': 'stage', 'task-yaml': 'name: rt-cap\nrun: |\n  echo "skypilot-output stage=training"\n  for i in $(seq 1 600); do echo "tick $i"; sleep 1; done\n' }, { onStdout: (chunk, at) => chunk.split('\n').forEach((line) => capArrivals.push({ line, at })) }, false)
+      const ended = Date.now()
+      expect(capped.code, shown(capped)).toBe(1)
+      expect(capped.outputs).toMatchObject({ status: 'TIMED_OUT', 'job-id': '6', stage: 'training' })
+      expect(errorText(capped)).toMatch(new RegExp(`reached its max-duration cap of 20s 2\\ds after it was submitted\\. SkyPilot cancelled job 6 on ${cluster} \\(sky cancel: .*Cancelled job ID\\(s\\): 6\\)\\. Cluster ${cluster} torn down \\(sky status no longer lists it\\)\\.`))
+      expect(withoutJobPrefixes(capped.stdout)).not.toMatch(/^tick 60$/m)
+      // The measured margin: from the job's submission to the step's end, beyond the 20 s cap.
+      const submittedAt = capArrivals.find((a) => /Job submitted, ID: 6/.test(a.line))?.at ?? NaN
+      console.log(`max-duration 20s on a real job: the step ended ${((ended - submittedAt) / 1000).toFixed(1)} s after the job's submission (cancel and teardown: ${((ended - submittedAt) / 1000 - 20).toFixed(1)} s beyond the cap)`)
+      const p = await post(run, base, capped)
+      expect(p.code, shown(p)).toBe(0)
+      expect(run.calls().slice(-3).map((c) => c.split(' ')[0])).toEqual(['cancel', 'down', 'status'])
       await expectNothingLeft(cluster, LOCAL_SERVER)
+      expect(twin.ledger().clusters).toEqual([])
+      twin.cleanup()
     })
 
     it('fan-out: four tasks at most two at a time, ranked by a real marker; four results, the best one right, every cluster gone', SLOW, async () => {

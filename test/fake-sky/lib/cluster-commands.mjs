@@ -2,7 +2,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { readLedger, updateLedger } from './ledger.mjs'
-import { EXIT, NAME_RE, TERMINAL, clusterBehaviour, exitCodeForStatus, killGroup, matchGlob, nowSec, userName, writeDone } from './common.mjs'
+import { EXIT, NAME_RE, TERMINAL, clusterBehaviour, exitCodeForStatus, killGroup, matchGlob, nowSec, userHash, userName, writeDone } from './common.mjs'
 import { UsageError } from './parse.mjs'
 import { ctx, err, fail, out } from './context.mjs'
 import { dashboardUrl, ensureServer, firstRequest, streamDroppedError } from './api-client.mjs'
@@ -444,6 +444,7 @@ export async function cmdCostReport({ opts: o }) {
     const duration = Math.max(0, Math.round((end ?? now) - c.launched_at))
     const nodes = c.num_nodes ?? 1
     const price = ctx.cfg.prices?.[c.cloud] ?? 0
+    // The real record's fields (held by the real-jobs tier: jobs-local.test.ts), in its order.
     return {
       name: c.name,
       launched_at: Math.round(c.launched_at),
@@ -452,11 +453,15 @@ export async function cmdCostReport({ opts: o }) {
       resources: { infra: `${c.cloud.toLowerCase()}/${c.region}`, cpus: '2+' },
       cluster_hash: c.cluster_hash ?? `fake-${c.name}`,
       usage_intervals: [[Math.round(c.launched_at), end === null ? null : Math.round(end)]],
-      user_hash: null,
+      user_hash: userHash(ctx.cfg),
+      user_name: c.user_name ?? userName(ctx.cfg),
       workspace: c.workspace ?? 'default',
-      last_activity_time: null,
-      launched_resources: null,
+      last_creation_command: c.last_use ?? null,
+      last_creation_yaml: null,
       last_event: null,
+      node_names: null,
+      priority: null,
+      priority_class: null,
       total_cost: (price * nodes * duration) / 3600,
       cloud: c.cloud,
       region: c.region,

@@ -5,50 +5,29 @@ import { ports, type JobsEnv, type Servers } from './servers.js'
 import { attachSlurm, findSlurmTool, InternetStandIn, startSlurm, stopSlurm } from './slurm.js'
 
 /**
- * Once per real-tier run: the real SkyPilot is ready (real-sky's `setup` is idempotent: 0.1 s when
- * built), three real API servers are up, and they are stopped at the end. A fresh server answers its
- * first requests slowly (a consolidation-mode server's first managed-job request takes about a
- * minute): the test files that use it pay that, in parallel with the others.
+ * Once per real-tier run (vitest.real.config.ts): the real SkyPilot is ready, three real API servers
+ * are up, and they are stopped at the end. A fresh server answers its first requests slowly (a
+ * consolidation-mode server's first managed-job request takes about a minute): the test files that
+ * use it pay that, in parallel with the others.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const rs = realSky()
-  if (rs.kind === 'tool') {
-    const r = await run(path.join(path.dirname(rs.binDir), 'setup'), [], { timeoutMs: 900_000 })
-    if (r.code !== 0) throw new Error(`real-sky setup failed (exit ${r.code}): ${r.stderr.slice(-3000)}`)
-  }
+  const rs = await readyRealSky()
   const p = ports(rs.kind)
   const user = 'admin'
   const password = 'real-tier-secret'
-  // Real jobs need the Slurm cluster (the real-sky-slurm tool, next to real-sky): here, not with pip.
-  const withJobs = rs.kind === 'tool' && Boolean(findSlurmTool())
-  const standIn = withJobs ? new InternetStandIn() : undefined
-  let localStarted = false
   const stopAll = async () => {
-    await Promise.all([
-      rs.stopServer(p.plain),
-      rs.stopServer(p.consolidation),
-      rs.stopServer(p.auth),
-      ...(withJobs ? [rs.stopServer(p.jobs), rs.stopServer(p.restart)] : []),
-      ...(localStarted ? [rs.stopServer(46580)] : [])
-    ])
-    if (withJobs) await stopSlurm()
+    await Promise.all([rs.stopServer(p.plain), rs.stopServer(p.consolidation), rs.stopServer(p.auth)])
   }
   try {
-    // The cluster first, alone: on a fresh chroot `slurm start` apt-installs packages into it
-    // (Python ones among them, which can replace the interpreter's files) and adds a .pth file of
-    // stubs that SkyPilot's Slurm cloud imports. A server whose Python starts meanwhile can die at
-    // import (CI saw one exit before it became healthy) or come up without the Slurm cloud.
-    if (withJobs) await startSlurm()
     // Unique per run: a kept server (REAL_TIER_KEEP_SERVERS) refuses a second account of one name.
     const tokenName = `real-tier-${Date.now().toString(36)}`
-    const [plain, consolidation, auth, jobs] = await Promise.all([
+    const [plain, consolidation, auth] = await Promise.all([
       rs.startServer({ port: p.plain }),
       rs.startServer({ port: p.consolidation, consolidation: true }),
-      rs.startServer({ port: p.auth, basicAuth: `${user}:${password}`, serviceAccounts: true }),
-      withJobs ? startJobs(standIn!, tokenName, () => (localStarted = true)) : Promise.resolve(null)
+      rs.startServer({ port: p.auth, basicAuth: `${user}:${password}`, serviceAccounts: true })
     ])
     const token = await rs.token(p.auth, tokenName)
-    const servers: Servers = { plain, consolidation, auth, authDirect: `http://127.0.0.1:${p.auth}`, authUser: user, authPassword: password, token, tokenName, jobs }
+    const servers: Servers = { plain, consolidation, auth, authDirect: `http://127.0.0.1:${p.auth}`, authUser: user, authPassword: password, token, tokenName }
     project.provide('servers', servers)
   } catch (error) {
     await stopAll()
@@ -56,6 +35,48 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   // While developing, REAL_TIER_KEEP_SERVERS=1 leaves them up: the next run finds them running with
   // the same options and takes them over in a second (real-sky's `server start` is idempotent).
+  return process.env.REAL_TIER_KEEP_SERVERS ? async () => undefined : stopAll
+}
+
+/** The real SkyPilot, set up (real-sky's `setup` is idempotent: 0.1 s when built). */
+export async function readyRealSky(): Promise<ReturnType<typeof realSky>> {
+  const rs = realSky()
+  if (rs.kind === 'tool') {
+    const r = await run(path.join(path.dirname(rs.binDir), 'setup'), [], { timeoutMs: 900_000 })
+    if (r.code !== 0) throw new Error(`real-sky setup failed (exit ${r.code}): ${r.stderr.slice(-3000)}`)
+  }
+  return rs
+}
+
+/**
+ * Once per run of the real-jobs tier (vitest.real-jobs.config.ts), after the rest of the real tier
+ * has stopped its servers: the Slurm cluster, then the servers its jobs run through. Without the
+ * real-sky-slurm tool (a pip install of SkyPilot), there are no real jobs: the tier is skipped.
+ */
+export async function setupJobs(project: TestProject): Promise<() => Promise<void>> {
+  const rs = await readyRealSky()
+  const p = ports(rs.kind)
+  if (rs.kind !== 'tool' || !findSlurmTool()) {
+    project.provide('jobs', null)
+    return async () => undefined
+  }
+  let localStarted = false
+  const stopAll = async () => {
+    await Promise.all([rs.stopServer(p.jobs), rs.stopServer(p.restart), ...(localStarted ? [rs.stopServer(46580)] : [])])
+    await stopSlurm()
+  }
+  try {
+    // The cluster first, alone: on a fresh chroot `slurm start` apt-installs packages into it
+    // (Python ones among them, which can replace the interpreter's files) and adds a .pth file of
+    // stubs that SkyPilot's Slurm cloud imports. A server whose Python starts meanwhile can die at
+    // import (CI saw one exit before it became healthy) or come up without the Slurm cloud.
+    await startSlurm()
+    const tokenName = `real-tier-${Date.now().toString(36)}`
+    project.provide('jobs', await startJobs(new InternetStandIn(), tokenName, () => (localStarted = true)))
+  } catch (error) {
+    await stopAll()
+    throw error
+  }
   return process.env.REAL_TIER_KEEP_SERVERS ? async () => undefined : stopAll
 }
 

@@ -19,8 +19,6 @@ export interface Servers {
   /** A service-account token of the auth server, and its account's name. */
   token: string
   tokenName: string
-  /** Where real jobs run (the Slurm cluster), or null when the real-sky-slurm tool is not here. */
-  jobs: JobsEnv | null
 }
 
 /**
@@ -37,6 +35,8 @@ export interface JobsEnv {
 declare module 'vitest' {
   export interface ProvidedContext {
     servers: Servers
+    /** Where real jobs run (the Slurm cluster), or null when the real-sky-slurm tool is not here. */
+    jobs: JobsEnv | null
   }
 }
 
@@ -49,6 +49,11 @@ export function ports(kind: RealSky['kind']): { plain: number; consolidation: nu
 
 export function servers(): Servers {
   return inject('servers')
+}
+
+/** The real-jobs tier's servers (test/real/jobs-*.test.ts). */
+export function jobsEnv(): JobsEnv | null {
+  return inject('jobs')
 }
 
 /** `sky` against one server, as a user would run it (no credentials unless given). */

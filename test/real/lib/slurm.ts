@@ -60,18 +60,20 @@ export interface Allocation {
   /** SkyPilot names a cluster's allocation `<cluster>-<user hash>` (or its managed-job cluster's name). */
   name: string
   state: string
+  /** Slurm's time limit of the allocation (`2:00`, `11:00`, `UNLIMITED`). */
+  timeLimit: string
 }
 
 /** Every allocation Slurm holds (squeue), whoever made it. */
 export async function squeue(): Promise<Allocation[]> {
-  const r = await onLoginNode("squeue -h -o '%i|%j|%T'")
+  const r = await onLoginNode("squeue -h -o '%i|%j|%T|%l'")
   if (r.code !== 0) throw new Error(`squeue failed (exit ${r.code}): ${r.stderr}`)
   return r.stdout
     .split('\n')
     .filter(Boolean)
     .map((l) => {
-      const [id, name, state] = l.split('|')
-      return { id: id!, name: name!, state: state! }
+      const [id, name, state, timeLimit] = l.split('|')
+      return { id: id!, name: name!, state: state!, timeLimit: timeLimit! }
     })
 }
 
