@@ -129,7 +129,10 @@ describe.skipIf(!jobs)('real jobs on Slurm, without an API server endpoint', () 
       const capped = await both({ ...base, 'max-duration': '20s', 'job-outputs': 'stage', 'task-yaml': 'name: rt-cap\nrun: |\n  echo "skypilot-output stage=training"\n  for i in $(seq 1 600); do echo "tick $i"; sleep 1; done\n' }, { onStdout: (chunk, at) => chunk.split('\n').forEach((line) => capArrivals.push({ line, at })) }, false)
       const ended = Date.now()
       expect(capped.code, shown(capped)).toBe(1)
-      expect(capped.outputs).toMatchObject({ status: 'TIMED_OUT', 'job-id': '6', stage: 'training' })
+      expect(capped.outputs).toMatchObject({ status: 'TIMED_OUT', 'job-id': '6' })
+      // Outputs read before the cap are kept (on a loaded machine the job may not have printed its
+      // marker within the 20 s: then there is none to keep).
+      if (/^skypilot-output stage=training$/m.test(withoutJobPrefixes(capped.stdout))) expect(capped.outputs.stage).toBe('training')
       expect(errorText(capped)).toMatch(new RegExp(`reached its max-duration cap of 20s 2\\ds after it was submitted\\. SkyPilot cancelled job 6 on ${cluster} \\(sky cancel: .*Cancelled job ID\\(s\\): 6\\)\\. Cluster ${cluster} torn down \\(sky status no longer lists it\\)\\.`))
       expect(withoutJobPrefixes(capped.stdout)).not.toMatch(/^tick 60$/m)
       // The measured margin: from the job's submission to the step's end, beyond the 20 s cap.

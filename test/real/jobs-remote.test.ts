@@ -125,7 +125,10 @@ describe.skipIf(!jobs)('real jobs on Slurm, through a remote API server with a s
       const name = named('m-cap')
       const run = realRun()
       // A managed job is submitted with its launch: its provisioning counts, minutes on a loaded machine.
-      const inputs = { ...on(), mode: 'managed', 'job-name': name, 'max-duration': '3m', 'task-yaml': COUNTING('rt-managed-cap', 900) }
+      // The job runs four minutes once started: past the cap, and short enough that this test
+      // cluster (which tracks a job's processes, not its allocation) releases the allocation soon
+      // after the cancel.
+      const inputs = { ...on(), mode: 'managed', 'job-name': name, 'max-duration': '3m', 'task-yaml': COUNTING('rt-managed-cap', 240) }
       const limits = waitFor('the managed job to get its allocation', async () => (await allocationsOf(name)).map((x) => x.timeLimit)[0], { timeoutMs: 600_000, intervalMs: 5000 })
       limits.catch(() => undefined)
       const m = await main(run, inputs)
