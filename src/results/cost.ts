@@ -157,8 +157,10 @@ export function hourlyPrice(records: readonly CostRecord[], cluster: string): { 
   const seconds = typeof r.duration === 'number' ? r.duration : 0
   const usd = r.total_cost
   if (typeof usd !== 'number' || !Number.isFinite(usd) || usd < 0) return { reason: `SkyPilot gives no usable cost for ${cluster}` }
-  if (usd === 0) return infra && UNPRICED_INFRA.has(infra.toLowerCase()) ? { reason: `not reported by SkyPilot for ${infra}`, unpriced: infra } : { reason: `SkyPilot gives no price for ${cluster} (its price lookup gave 0)` }
+  if (usd === 0 && infra && UNPRICED_INFRA.has(infra.toLowerCase())) return { reason: `not reported by SkyPilot for ${infra}`, unpriced: infra }
+  // Zero seconds cost nothing at any price: no figure to divide.
   if (seconds <= 0) return { reason: `${cluster} has been up for no measurable time yet` }
+  if (usd === 0) return { reason: `SkyPilot gives no price for ${cluster} (its price lookup gave 0)` }
   return { usdPerHour: (usd / seconds) * 3600, usd }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CLOCK_SKEW_MS, clusterCosts, costCaveats, costReportArgs, fetchClusterCosts, parseCostReport, roundUsd, sumUsd, totalCost, type CostRecord } from '../../src/results/cost.js'
+import { CLOCK_SKEW_MS, clusterCosts, costCaveats, costReportArgs, fetchClusterCosts, hourlyPrice, parseCostReport, roundUsd, sumUsd, totalCost, type CostRecord } from '../../src/results/cost.js'
 import { stepResults } from '../../src/results/step-results.js'
 
 // Records as the real `sky cost-report -o json` prints them: made by SkyPilot's own code (the
@@ -292,5 +292,30 @@ describe('a cluster on infra with no price', () => {
     expect(step.costUsd).toBeUndefined()
     // A priced cloud whose lookup failed is not called unpriced.
     expect(clusterCosts([{ ...record, cloud: 'AWS' }], ['c'], now).get('c')).not.toHaveProperty('unpriced')
+  })
+})
+
+describe("a cluster's hourly price, for a cost cap", () => {
+  it('is its open interval\'s cost over its length: all nodes, as SkyPilot prices them', () => {
+    // gha-1-1-a100: 2 nodes, $1.29 for 1800 s up.
+    expect(hourlyPrice(records, 'gha-1-1-a100')).toEqual({ usdPerHour: 2.58, usd: 1.29 })
+    expect(hourlyPrice(records, 'gha-1-1-train')).toMatchObject({ usd: 0.7502083333333334 })
+    expect((hourlyPrice(records, 'gha-1-1-train') as { usdPerHour: number }).usdPerHour).toBeCloseTo(0.75, 6)
+  })
+
+  it('none for a cluster no longer up, or missing', () => {
+    expect(hourlyPrice(records, 'gha-1-1-done')).toEqual({ reason: 'gha-1-1-done is not up in SkyPilot\'s cost report' })
+    expect(hourlyPrice(records, 'nope')).toEqual({ reason: 'nope is not up in SkyPilot\'s cost report' })
+  })
+
+  it('a cluster up for no measurable time costs 0 at any price: no price, and not called a failed lookup', () => {
+    const [a100] = parseCostReport(REPORT)
+    expect(hourlyPrice([{ ...a100!, duration: 0, total_cost: 0 }], 'gha-1-1-a100')).toEqual({ reason: 'gha-1-1-a100 has been up for no measurable time yet' })
+  })
+
+  it('a zero for a cluster that was up is a failed lookup; on infra with no list price, it says so', () => {
+    const [a100] = parseCostReport(REPORT)
+    expect(hourlyPrice([{ ...a100!, total_cost: 0 }], 'gha-1-1-a100')).toEqual({ reason: 'SkyPilot gives no price for gha-1-1-a100 (its price lookup gave 0)' })
+    expect(hourlyPrice([{ ...a100!, total_cost: 0, cloud: 'Slurm' }], 'gha-1-1-a100')).toEqual({ reason: 'not reported by SkyPilot for Slurm', unpriced: 'Slurm' })
   })
 })

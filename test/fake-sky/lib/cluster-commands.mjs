@@ -99,6 +99,9 @@ export async function cmdLaunch({ opts: o, args }) {
         autostop: -1,
         to_down: false,
         launched_at: nowSec(),
+        // The usage interval opens when provisioning starts (global_user_state.add_or_update_cluster
+        // at INIT); launched_at moves to the moment the cluster is UP, the interval does not.
+        usage_started_at: nowSec(),
         cloud: task.cloud,
         region: task.region,
         zone: null,
@@ -441,7 +444,8 @@ export async function cmdCostReport({ opts: o }) {
   const rows = [...l.clusters, ...(l.costHistory ?? []).filter((c) => c.ended_at >= since)]
   const records = rows.map((c) => {
     const end = c.ended_at ?? null
-    const duration = Math.max(0, Math.round((end ?? now) - c.launched_at))
+    const start = c.usage_started_at ?? c.launched_at
+    const duration = Math.max(0, Math.round((end ?? now) - start))
     const nodes = c.num_nodes ?? 1
     const price = ctx.cfg.prices?.[c.cloud] ?? 0
     // The real record's fields (held by the real-jobs tier: jobs-local.test.ts), in its order.
@@ -452,7 +456,7 @@ export async function cmdCostReport({ opts: o }) {
       num_nodes: nodes,
       resources: { infra: `${c.cloud.toLowerCase()}/${c.region}`, cpus: '2+' },
       cluster_hash: c.cluster_hash ?? `fake-${c.name}`,
-      usage_intervals: [[Math.round(c.launched_at), end === null ? null : Math.round(end)]],
+      usage_intervals: [[Math.round(start), end === null ? null : Math.round(end)]],
       user_hash: userHash(ctx.cfg),
       user_name: c.user_name ?? userName(ctx.cfg),
       workspace: c.workspace ?? 'default',
