@@ -112,17 +112,32 @@ describe.skipIf(!jobs)('real jobs on Slurm, without an API server endpoint', () 
 
       // The records the action and the janitor read, real and double: the jobs (ids, names,
       // statuses), the fields and types of a job, of the cluster, and of its cost-report entry (whose
-      // usage interval opens when provisioning starts, before launched_at, which is when it was UP:
-      // a cost cap's price is read from that interval).
+      // usage interval, and its launched_at, date from the start of provisioning, before the cluster's
+      // own launched_at in sky status, which is when it was UP: a cost cap's price is read from it).
       const records = async (side: (args: string[]) => Promise<{ stdout: string }>) => {
         const [q, st, cost] = await Promise.all([side(['queue', '-o', 'json', cluster]), side(['status', '-o', 'json', cluster]), side(['cost-report', '-o', 'json', '--days', '1'])])
         const jobsOf = (jsonOf(q.stdout) as Record<string, Record<string, unknown>[]>)[cluster] ?? []
         const entry = (jsonOf(cost.stdout) as Record<string, unknown>[]).find((r) => r.name === cluster)!
-        return { jobs: jobsOf.map((j) => [j.job_id, j.job_name, j.status]).sort(), job: shape(jobsOf.find((j) => j.job_id === 1)!), cluster: Object.keys((jsonOf(st.stdout) as Record<string, unknown>[])[0]!), cost: { fields: Object.keys(entry).sort(), types: shape({ duration: entry.duration, total_cost: entry.total_cost, usage_intervals: entry.usage_intervals, status: entry.status, cloud: entry.cloud }), cloud: entry.cloud, status: entry.status, total: entry.total_cost, intervalOpensBeforeUp: (entry.usage_intervals as number[][])[0]![0]! < (entry.launched_at as number) } }
+        const status = (jsonOf(st.stdout) as Record<string, unknown>[])[0]!
+        const opened = (entry.usage_intervals as number[][])[0]![0]!
+        return {
+          jobs: jobsOf.map((j) => [j.job_id, j.job_name, j.status]).sort(),
+          job: shape(jobsOf.find((j) => j.job_id === 1)!),
+          cluster: Object.keys(status),
+          cost: {
+            fields: Object.keys(entry).sort(),
+            types: shape({ duration: entry.duration, total_cost: entry.total_cost, usage_intervals: entry.usage_intervals, status: entry.status, cloud: entry.cloud }),
+            cloud: entry.cloud,
+            status: entry.status,
+            total: entry.total_cost,
+            launchedAtIsIntervalStart: entry.launched_at === opened,
+            intervalOpensBeforeUp: opened < (status.launched_at as number)
+          }
+        }
       }
       const [realRecords, doubleRecords] = await Promise.all([records((args) => sky(args, LOCAL_SERVER)), records((args) => twin.run(args, { timeoutMs: 120_000 }))])
       expect(realRecords.jobs.map((j) => j[2])).toEqual(['SUCCEEDED', 'FAILED', 'SUCCEEDED', 'FAILED', 'FAILED_SETUP'])
-      expect(realRecords.cost).toMatchObject({ cloud: 'Slurm', status: 'UP', total: 0, intervalOpensBeforeUp: true })
+      expect(realRecords.cost).toMatchObject({ cloud: 'Slurm', status: 'UP', total: 0, launchedAtIsIntervalStart: true, intervalOpensBeforeUp: true })
       expect(doubleRecords).toEqual(realRecords)
 
       // 5. A job that would run ten minutes, with max-duration 20s and down: the action cancels it at

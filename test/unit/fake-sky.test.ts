@@ -197,13 +197,16 @@ describe('fake sky: down, status, logs', () => {
     expect(s.stdout).toBe(`Cluster(s) not found: ${BOLD('c-down')}.\n[]\n`)
   })
 
-  it('cost-report prices the usage interval, which opens when provisioning starts (launched_at is when the cluster was UP, as in SkyPilot)', async () => {
+  it("cost-report prices the usage interval, which opens when provisioning starts, as its launched_at says (the cluster's own launched_at is when it was UP), as in SkyPilot", async () => {
     const f = fake({ check: { enabled: ['AWS'] }, prices: { AWS: 3600 }, launch: { provisionMs: 2000 } })
     const file = task(f, 'ok.yaml', 'run: echo ok\n')
     expect((await f.run(['launch', '-y', '-c', 'c-cost', file])).code).toBe(0)
     const [r] = json((await f.run(['cost-report', '-o', 'json', '--days', '1'])).stdout) as { launched_at: number; duration: number; usage_intervals: [number, number | null][]; total_cost: number }[]
-    expect(r!.usage_intervals[0]![0]).toBeLessThan(r!.launched_at)
     expect(r!.usage_intervals[0]![1]).toBeNull()
+    // The history's launched_at is the interval's start; the cluster's own (sky status) is when it was UP.
+    expect(r!.launched_at).toBe(r!.usage_intervals[0]![0])
+    const [st] = json((await f.run(['status', '-o', 'json', 'c-cost'])).stdout) as { launched_at: number }[]
+    expect(r!.usage_intervals[0]![0]).toBeLessThan(st!.launched_at)
     expect(r!.duration).toBeGreaterThanOrEqual(2)
     // $3600 an hour: a dollar a second of the interval.
     expect(r!.total_cost).toBe(r!.duration)

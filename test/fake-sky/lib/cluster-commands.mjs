@@ -451,7 +451,8 @@ export async function cmdCostReport({ opts: o }) {
     // The real record's fields (held by the real-jobs tier: jobs-local.test.ts), in its order.
     return {
       name: c.name,
-      launched_at: Math.round(c.launched_at),
+      // The history's launched_at: when the interval opened (the cluster's own moves on to UP).
+      launched_at: Math.round(start),
       duration,
       num_nodes: nodes,
       resources: { infra: `${c.cloud.toLowerCase()}/${c.region}`, cpus: '2+' },
