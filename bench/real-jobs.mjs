@@ -11,6 +11,8 @@
 //   2. Time from the start of main to the job's first relayed line, against the same for bare sky.
 //   3. Peak RSS of main while a real job prints BENCH_REAL_LOG_MB (100) MB of log: goal < 100 MB.
 //   4. The sky calls of the action, per step.
+//   5. The margin of max-duration: a job that would run ten minutes, capped at 20 s, from its
+//      submission to the end of main (the cancel, the teardown and its check included).
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -69,9 +71,11 @@ async function main() {
     // The action's sky: self-installed (a venv of its own in the tool cache, as after a cached
     // install), the real sky behind a shim that times each call.
     const toolCache = path.join(root, 'toolcache')
-    const venv = path.join(toolCache, 'skypilot', VERSION, 'slurm', 'x64', 'venv')
+    // No extras: the action picks extras from the cloud credentials on the runner, and there are
+    // none here (the Slurm cloud's access is the cluster's own SSH config).
+    const venv = path.join(toolCache, 'skypilot', VERSION, 'none', 'x64', 'venv')
     const shim = skyShim({ dir: path.join(venv, 'bin'), target: SKY })
-    fs.writeFileSync(path.join(venv, '.skypilot-action.json'), JSON.stringify({ version: VERSION, extras: ['slurm'], python: '3.13' }))
+    fs.writeFileSync(path.join(venv, '.skypilot-action.json'), JSON.stringify({ version: VERSION, extras: [], python: '3.13' }))
     const stepEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', SKYPILOT_API_SERVER_ENDPOINT: undefined, SKYPILOT_ACTION_RETRY_DELAY_MS: '1000' }
     const taskFile = path.join(root, 'task.yaml')
     fs.writeFileSync(taskFile, SHORT)
@@ -111,6 +115,28 @@ async function main() {
     const firstOver = median(action.first) - median(bare.first)
     rows.push({ figure: "Start to the job's first line: action (from main's start) / bare sky", measured: `${s(median(action.first))} / ${s(median(bare.first))}: +${s(firstOver)}`, goal: 'info', met: null })
     rows.push({ figure: 'sky calls of the action on a real job: main / post', measured: `${action.mainCalls[0].join(', ')} / ${action.postCalls[0].join(', ')}`, goal: '≤ 2 to launch, ≤ 3 after', met: action.mainCalls.every((c) => c.length <= 2) && action.postCalls.every((c) => c.length <= 3) })
+
+    // max-duration 20s on a job that would run ten minutes: from its submission (SkyPilot's
+    // `Job submitted` line as relayed) to the end of main, which cancels the job and tears the
+    // cluster down (verified) before it ends; each of those sky calls timed by the shim.
+    shim.reset()
+    let submittedAt
+    const capped = await runStep('main', {
+      inputs: { 'task-yaml': task('for i in $(seq 1 600); do echo "tick $i"; sleep 1; done'), 'cluster-name': `${run}-cap`, 'skypilot-version': VERSION, infra: 'slurm', 'max-duration': '20s' },
+      toolCache,
+      env: stepEnv,
+      timeoutMs: 900_000,
+      onStdout: (chunk) => {
+        if (submittedAt === undefined && /Job submitted, ID: \d/.test(chunk.replace(/\x1b\[[0-9;]*m/g, ''))) submittedAt = Date.now()
+      }
+    })
+    const cappedEnd = Date.now()
+    const capCalls = shim.entries().filter((e) => e.cmd !== 'launch')
+    await runStep('post', { inputs: {}, toolCache, env: stepEnv, runnerTemp: capped.runnerTemp, state: capped.state, timeoutMs: 600_000 })
+    if (capped.outputs.status !== 'TIMED_OUT' || submittedAt === undefined) throw new Error(`capped job: ${capped.outputs.status}: ${capped.stdout.slice(-2000)}`)
+    const beyond = cappedEnd - submittedAt - 20_000
+    log(`  capped job: main ended ${s(cappedEnd - submittedAt)} after the submission: ${s(beyond)} beyond the cap (${capCalls.map((e) => `${e.cmd} ${s(e.ms)}`).join(', ')})`)
+    rows.push({ figure: 'max-duration 20s on a job that would run 10 min: from its submission to the end of main (cap reached → job cancelled → cluster gone, verified)', measured: `${s(cappedEnd - submittedAt)}: ${s(beyond)} beyond the cap (${capCalls.map((e) => `\`${e.cmd}\` ${s(e.ms)}`).join(', ')})`, goal: 'info', met: null })
 
     // Peak RSS while a real job prints LOG_MB of ~100-byte lines through real SkyPilot's stream.
     const lines = Math.round((LOG_MB * 1024 * 1024) / 100)
