@@ -9,7 +9,8 @@
 //      (`sky down` + the `sky status` that verifies it) is shown next to the bare `sky down` the
 //      bare run needs as well (on Slurm its `--down` is an idle autodown that does not fire here).
 //   2. Time from the start of main to the job's first relayed line, against the same for bare sky.
-//   3. Peak RSS of main while a real job prints BENCH_REAL_LOG_MB (100) MB of log: goal < 100 MB.
+//   3. Peak RSS of main (its Node process) while a real job prints BENCH_REAL_LOG_MB (100) MB of
+//      log: goal < 100 MB. The real `sky` client's own peak is shown beside it.
 //   4. The sky calls of the action, per step.
 //   5. The margin of max-duration: a job that would run ten minutes, capped at 20 s, from its
 //      submission to the end of main (the cancel, the teardown and its check included).
@@ -66,16 +67,18 @@ async function main() {
     if (started.code !== 0) throw new Error('slurm start failed')
     const bareEnv = { ...process.env }
     delete bareEnv.SKYPILOT_API_SERVER_ENDPOINT
-    await timed(SKY, ['status', '-o', 'json'], { env: bareEnv, cwd: root })
+    // The first call auto-starts bin/sky's local API server, which keeps the directory it was
+    // started in as its own: a directory that outlives this run (the run's is removed at the end,
+    // and a server left in a removed directory fails every later provisioning, rsync first).
+    await timed(SKY, ['status', '-o', 'json'], { env: bareEnv, cwd: os.homedir() })
 
     // The action's sky: self-installed (a venv of its own in the tool cache, as after a cached
     // install), the real sky behind a shim that times each call.
     const toolCache = path.join(root, 'toolcache')
-    // No extras: the action picks extras from the cloud credentials on the runner, and there are
-    // none here (the Slurm cloud's access is the cluster's own SSH config).
-    const venv = path.join(toolCache, 'skypilot', VERSION, 'none', 'x64', 'venv')
+    // The extras the action derives from `infra: slurm` (a cached install of SkyPilot[slurm]).
+    const venv = path.join(toolCache, 'skypilot', VERSION, 'slurm', 'x64', 'venv')
     const shim = skyShim({ dir: path.join(venv, 'bin'), target: SKY })
-    fs.writeFileSync(path.join(venv, '.skypilot-action.json'), JSON.stringify({ version: VERSION, extras: [], python: '3.13' }))
+    fs.writeFileSync(path.join(venv, '.skypilot-action.json'), JSON.stringify({ version: VERSION, extras: ['slurm'], python: '3.13' }))
     const stepEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', SKYPILOT_API_SERVER_ENDPOINT: undefined, SKYPILOT_ACTION_RETRY_DELAY_MS: '1000' }
     const taskFile = path.join(root, 'task.yaml')
     fs.writeFileSync(taskFile, SHORT)
@@ -85,7 +88,7 @@ async function main() {
     const action = { main: [], first: [], post: [], mainCalls: [], postCalls: [] }
     for (let i = 0; i < RUNS; i++) {
       const b = await timed(SKY, ['launch', '-y', '-c', `${run}-bare${i}`, '--down', 'task.yaml'], { env: bareEnv, cwd: root, first: JOB_LINE })
-      if (b.code !== 0) throw new Error(`bare sky launch exited ${b.code}`)
+      if (b.code !== 0) throw new Error(`bare sky launch exited ${b.code}: ${b.stdout.slice(-3000)}`)
       const d = await timed(SKY, ['down', '-y', `${run}-bare${i}`], { env: bareEnv, cwd: root })
       bare.launch.push(b.wallMs)
       bare.first.push(b.firstMs)
@@ -108,12 +111,13 @@ async function main() {
       log(`  run ${i + 1}/${RUNS}: bare launch ${(b.wallMs / 1000).toFixed(1)} s (first line ${(b.firstMs / 1000).toFixed(1)} s) + down ${(d.wallMs / 1000).toFixed(1)} s; action main ${(m.wallMs / 1000).toFixed(1)} s (first line ${(firstMs / 1000).toFixed(1)} s) + post ${(p.wallMs / 1000).toFixed(1)} s`)
     }
     const s = (x) => `${(x / 1000).toFixed(2)} s`
+    const signed = (x) => `${x < 0 ? '−' : '+'}${s(Math.abs(x))}`
     const overhead = median(action.main) - median(bare.launch)
     const allowed = Math.max(0.05 * median(bare.launch), 3000)
-    rows.push({ figure: `Real job (${RUNS} alternated runs, medians): action main / bare \`sky launch -y -c X --down\``, measured: `${s(median(action.main))} / ${s(median(bare.launch))}: +${s(overhead)} (${((overhead / median(bare.launch)) * 100).toFixed(1)} %)`, goal: '≤ +5 % or +3 s, whichever is larger', met: overhead <= allowed })
+    rows.push({ figure: `Real job (${RUNS} alternated runs, medians): action main / bare \`sky launch -y -c X --down\``, measured: `${s(median(action.main))} / ${s(median(bare.launch))}: ${signed(overhead)} (${((overhead / median(bare.launch)) * 100).toFixed(1)} %)`, goal: '≤ +5 % or +3 s, whichever is larger', met: overhead <= allowed })
     rows.push({ figure: '  teardown: the post step (`sky down`, then `sky status` to verify) / a bare `sky down`', measured: `${s(median(action.post))} / ${s(median(bare.down))}`, goal: 'info', met: null })
     const firstOver = median(action.first) - median(bare.first)
-    rows.push({ figure: "Start to the job's first line: action (from main's start) / bare sky", measured: `${s(median(action.first))} / ${s(median(bare.first))}: +${s(firstOver)}`, goal: 'info', met: null })
+    rows.push({ figure: "Start to the job's first line: action (from main's start) / bare sky", measured: `${s(median(action.first))} / ${s(median(bare.first))}: ${signed(firstOver)}`, goal: 'info', met: null })
     rows.push({ figure: 'sky calls of the action on a real job: main / post', measured: `${action.mainCalls[0].join(', ')} / ${action.postCalls[0].join(', ')}`, goal: '≤ 2 to launch, ≤ 3 after', met: action.mainCalls.every((c) => c.length <= 2) && action.postCalls.every((c) => c.length <= 3) })
 
     // max-duration 20s on a job that would run ten minutes: from its submission (SkyPilot's
@@ -141,14 +145,31 @@ async function main() {
     // Peak RSS while a real job prints LOG_MB of ~100-byte lines through real SkyPilot's stream.
     const lines = Math.round((LOG_MB * 1024 * 1024) / 100)
     const loud = task(`yes ${'x'.repeat(99)} | head -n ${lines}`)
-    const rssFile = path.join(root, 'rss')
+    // The action's own peak is its Node process's high-water mark (VmHWM), read until it exits.
+    // GNU time's %M is the largest process of the tree, which here is the real `sky` client
+    // (SkyPilot's Python, ~150 MB whatever the log): shown beside it, not counted.
     const t1 = Date.now()
-    const big = await runStep('main', { inputs: { 'task-yaml': loud, 'cluster-name': `${run}-loud`, 'skypilot-version': VERSION, infra: 'slurm' }, toolCache, env: stepEnv, stdout: path.join(root, 'loud.log'), wrap: ['/usr/bin/time', '-f', '%M', '-o', rssFile], timeoutMs: 3_600_000 })
+    let mainPid
+    let mainPeakKb = 0
+    let skyPeakKb = 0
+    const readHwm = (pid) => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
+    const poll = setInterval(() => {
+      try {
+        if (mainPid) mainPeakKb = Math.max(mainPeakKb, readHwm(mainPid))
+        for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+          if (/\/usr\/local\/bin\/sky\0launch/.test(fs.readFileSync(`/proc/${p}/cmdline`, 'latin1'))) skyPeakKb = Math.max(skyPeakKb, readHwm(p))
+        }
+      } catch {
+        // a process that ended between the listing and the read
+      }
+    }, 200)
+    const big = await runStep('main', { inputs: { 'task-yaml': loud, 'cluster-name': `${run}-loud`, 'skypilot-version': VERSION, infra: 'slurm' }, toolCache, env: stepEnv, stdout: path.join(root, 'loud.log'), onSpawn: (pid) => (mainPid = pid), timeoutMs: 3_600_000 })
+    clearInterval(poll)
     const relayed = fs.statSync(path.join(root, 'loud.log')).size
     await runStep('post', { inputs: {}, toolCache, env: stepEnv, runnerTemp: big.runnerTemp, state: big.state, timeoutMs: 600_000 })
-    const rss = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').at(-1))
-    log(`  loud job: ${big.outputs.status}, ${(relayed / 2 ** 20).toFixed(0)} MiB relayed in ${((Date.now() - t1) / 1000).toFixed(0)} s, peak RSS ${fmtMB(rss)}`)
-    rows.push({ figure: `Peak RSS of main while a real job prints ${LOG_MB} MB of log (${(relayed / 2 ** 20).toFixed(0)} MiB relayed, ${big.outputs.status})`, measured: fmtMB(rss), goal: '< 100 MB', met: rss < 100 * 1024 && big.outputs.status === 'SUCCEEDED' })
+    const rss = mainPeakKb
+    log(`  loud job: ${big.outputs.status}, ${(relayed / 2 ** 20).toFixed(0)} MiB relayed in ${((Date.now() - t1) / 1000).toFixed(0)} s, peak RSS of main ${fmtMB(rss)} (the sky client it ran: ${fmtMB(skyPeakKb)})`)
+    rows.push({ figure: `Peak RSS of main while a real job prints ${LOG_MB} MB of log (${(relayed / 2 ** 20).toFixed(0)} MiB relayed in ${((Date.now() - t1) / 1000).toFixed(0)} s, ${big.outputs.status}); the real \`sky\` client it runs, not counted`, measured: `${fmtMB(rss)}; sky client ${fmtMB(skyPeakKb)}`, goal: '< 100 MB', met: rss > 0 && rss < 100 * 1024 && big.outputs.status === 'SUCCEEDED' })
   } finally {
     fs.rmSync(root, { recursive: true, force: true })
   }

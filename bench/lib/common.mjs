@@ -52,7 +52,8 @@ export const spread = (xs) => `(min ${Math.min(...xs).toFixed(0)}, max ${Math.ma
  * Runs dist/<entry>/index.js as the runner does: inputs as INPUT_<NAME>, file commands as temp
  * files, state as STATE_<name> for post. `stdout`: 'pipe' (captured), or a path (a file, e.g.
  * /dev/null: the runner drains its pipe, so the relay is never throttled by the reader).
- * `wrap`: argv prefix (e.g. ['/usr/bin/time', '-f', '%M', '-o', file]).
+ * `wrap`: argv prefix (e.g. ['/usr/bin/time', '-f', '%M', '-o', file]). `onSpawn(pid)`: the pid of
+ * what was spawned (without `wrap`, the action's own Node process).
  * Returns { code, wallMs, stdout, outputs, state, runnerTemp }.
  */
 export async function runStep(entry, opts = {}) {
@@ -79,6 +80,7 @@ export async function runStep(entry, opts = {}) {
   const outFd = toFile ? fs.openSync(opts.stdout, 'w') : 'pipe'
   const started = now()
   const child = spawn(argv[0], argv.slice(1), { env, cwd: env.GITHUB_WORKSPACE, stdio: ['ignore', outFd, 'pipe'] })
+  opts.onSpawn?.(child.pid)
   let stdout = ''
   let stderr = ''
   child.stdout?.setEncoding('utf8').on('data', (c) => {

@@ -1,4 +1,5 @@
-// A `sky` on PATH that runs the test double and appends the lifetime of the whole process (Node
+// A `sky` on PATH that runs the test double (or the real sky) and forwards the action's SIGINT and
+// SIGTERM to it, and appends the lifetime of the whole process (Node
 // start-up of the fake included: a real sky call costs about a second of Python) to a file.
 // bash's $EPOCHREALTIME is a builtin: no extra process. Only bash's own start-up (~1 ms) is left
 // outside, so it counts against the action: the figure errs on the action's side.
@@ -14,9 +15,17 @@ export function skyShim({ dir = tmpDir('skyshim'), target } = {}) {
   writeExecutable(
     path.join(dir, 'sky'),
     `#!/bin/bash
+# Job control: the child gets its signals as the action sends them (a plain background child
+# would ignore SIGINT, and a foreground one would not get it until bash itself did).
+set -m
 s=$EPOCHREALTIME
-${target ? `'${target}'` : `'${NODE}' '${FAKE_SKY}'`} "$@"
+${target ? `'${target}'` : `'${NODE}' '${FAKE_SKY}'`} "$@" &
+child=$!
+trap 'kill -INT $child 2>/dev/null' INT
+trap 'kill -TERM $child 2>/dev/null' TERM
+wait $child
 rc=$?
+while kill -0 $child 2>/dev/null; do wait $child; rc=$?; done
 e=$EPOCHREALTIME
 cmd=$1
 case $1 in jobs|api) cmd="$1 $2" ;; esac
