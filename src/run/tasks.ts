@@ -10,7 +10,7 @@ import type { Cancellation } from './cancel.js'
 import { secretValues, type StepOutputs } from './job-outputs.js'
 import { launchWithRetries, type LaunchOptions, type LaunchResult } from './launch.js'
 import type { RunLifecycle } from '../lifecycle.js'
-import { costReportArgs, hourlyPrice, parseCostReport } from '../results/cost.js'
+import { fetchHourlyPrices } from '../results/cost.js'
 import { CapGuard } from './cap-guard.js'
 import type { Runs } from './runs.js'
 import { tearDown, teardownLines, teardownProblem } from './teardown.js'
@@ -159,7 +159,7 @@ function capGuard(sky: Sky, plan: Plan, inputs: Inputs, task: PlannedTask): CapG
     guard.onSubmitted(() => {
       if (asked) return
       asked = true
-      void priceCap(sky, plan, cluster, guard).catch((error: unknown) => cannot(`its price could not be read (${errorMessage(error)})`)).then((why) => why && cannot(why))
+      void priceCap(sky, plan, cluster, guard).then((why) => why && cannot(why))
     })
   }
   return guard
@@ -167,9 +167,7 @@ function capGuard(sky: Sky, plan: Plan, inputs: Inputs, task: PlannedTask): CapG
 
 /** One cost report: the cluster's hourly price arms the cost cap. Returns why not, when it cannot. */
 async function priceCap(sky: Sky, plan: Plan, cluster: string, guard: CapGuard): Promise<string | undefined> {
-  const result = await sky.run(costReportArgs(Date.now()), 2 * 60_000)
-  if (result.code !== 0) return `sky cost-report failed (exit ${result.code})`
-  const price = hourlyPrice(parseCostReport(result.stdout), cluster)
+  const price = (await fetchHourlyPrices(sky, [cluster])).get(cluster)!
   if ('reason' in price) return price.reason
   const at = Date.now()
   // A launched cluster's cost counts from its launch (the cost-usd figure); an exec's from its job.
