@@ -41,7 +41,7 @@ export const PHASES: Record<Phase, PhaseRule> = {
       ended: 'the launch failed before any job existed, and no retry is left or can help; or the run was cancelled'
     },
     relaunch: 'when SkyPilot says another try can succeed',
-    statuses: ['LAUNCH_FAILED', 'CANCELLED', 'UNKNOWN', 'USAGE_ERROR', 'INTERRUPTED']
+    statuses: ['LAUNCH_FAILED', 'CANCELLED', 'UNKNOWN', 'USAGE_ERROR', 'INTERRUPTED', 'TIMED_OUT']
   },
   submitted: {
     means: 'the job exists and is queued or setting up; it is never launched again',
@@ -50,7 +50,7 @@ export const PHASES: Record<Phase, PhaseRule> = {
       ended: 'SkyPilot gave a final status (the job failed in setup, was cancelled, or the run was cancelled)'
     },
     relaunch: 'no',
-    statuses: ['SUBMITTED', 'CANCELLED', 'UNKNOWN']
+    statuses: ['SUBMITTED', 'CANCELLED', 'UNKNOWN', 'TIMED_OUT']
   },
   running: {
     means: "the job's commands run; a dropped log stream is followed again, never relaunched",

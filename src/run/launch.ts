@@ -23,8 +23,11 @@ export interface LaunchResult {
   submitted: boolean
   /** The server turned every attempt away (auth, version): no cluster can exist. */
   refused?: boolean
-  /** Stopped by the run's cancellation (or fail-fast), not by SkyPilot: the job's own fate is not known. */
-  cancelledWithRun?: boolean
+  /**
+   * Main did not see the job end: stopped by the run's cancellation (or fail-fast), or a cap's cancel
+   * SkyPilot has not confirmed. The post step cancels it (or tears its cluster down) and verifies.
+   */
+  openForPost?: boolean
   recoveryCount?: number
   attempts: number
   durationMs: number
@@ -191,7 +194,7 @@ export async function launchWithRetries(sky: Sky, task: PlannedTask, o: LaunchOp
 
 /** A final status SkyPilot gave (or a launch that failed before any job): the run is over. */
 function endedBySkyPilot(r: Omit<LaunchResult, 'attempts' | 'durationMs'>): boolean {
-  if (r.cancelledWithRun) return false
+  if (r.openForPost) return false
   return isStatus(r.status) && STATUSES[r.status].final
 }
 
@@ -246,7 +249,7 @@ function cancelledResult(a: Attempt, o: LaunchOptions, requestId: string | undef
     jobId: a.scanner.jobId,
     requestId,
     submitted: a.scanner.submitted,
-    cancelledWithRun: true,
+    openForPost: true,
     message: `${o.what} was cancelled${o.cancellation.cancelled ? ' with the run' : ' (fail-fast: another task failed)'}.`
   }
 }
@@ -270,16 +273,7 @@ async function endAtCap(sky: Sky, task: PlannedTask, o: LaunchOptions, a: Attemp
     message: `${opening} ${said}`
   })
   core.warning(`${opening} Cancelling the job.`)
-  if (o.managedName) {
-    const r = await cancelManagedJobs(sky, [o.managedName], started / 1000 - MANAGED_CLOCK_SLACK_S)
-    const job = r.ended[0] ?? r.left[0]
-    const jobId = job?.id ?? a?.scanner.jobId
-    if (job && r.ended.length > 0 && job.status !== 'CANCELLED' && job.status !== 'NOT_FOUND') {
-      return { outcome: outcomeOf(exitCodeForStatus(job.status)), status: job.status, exitCode: exitCodeForStatus(job.status), jobId, requestId, submitted: true, message: `${o.what} ended ${job.status} by itself as its ${reached.cap} cap was reached (sky jobs queue); it was not cancelled.` }
-    }
-    if (r.left.length > 0) return timedOut(jobId, `Managed job ${jobId ?? `'${o.managedName}'`} still shows ${job?.status ?? 'UNKNOWN'} after \`sky jobs cancel\`${r.unknown ? ` (the jobs queue could not be read: ${r.unknown})` : ''}; the post step cancels it again and verifies.`)
-    return timedOut(jobId, `SkyPilot cancelled managed job ${jobId ?? `'${o.managedName}'`}: the jobs queue shows it ${job?.status ?? 'CANCELLED'}; its controller releases its cluster.`)
-  }
+  if (o.managedName) return endManagedAtCap(sky, o, a, started, requestId, timedOut)
   const jobId = a?.scanner.jobId
   if (!jobId || !task.cluster) return timedOut(jobId, `Its job id was never printed, so it could not be cancelled by id; the cluster is torn down as on any other end.`)
   const r = await sky.cancelJob(task.cluster, jobId, 5 * 60_000)
@@ -295,6 +289,52 @@ async function endAtCap(sky: Sky, task: PlannedTask, o: LaunchOptions, a: Attemp
   }
   return timedOut(jobId, `SkyPilot cancelled job ${jobId} on ${task.cluster} (sky cancel: ${answer}).`)
 }
+
+/**
+ * A managed job at its cap: cancelled by name, and the jobs queue asked until it shows the job ended.
+ * A job SkyPilot still held as running when the cancel came is TIMED_OUT whatever failure status
+ * its controller then gave it (the cap stopped it), unless it SUCCEEDED meanwhile. One SkyPilot does
+ * not list yet may still be created: `sky jobs launch` interrupted at the cap leaves its request
+ * running on the server ("Request will continue running asynchronously"), so that request is
+ * cancelled and the queue asked again. What is not confirmed ended is left to the post step.
+ */
+async function endManagedAtCap(
+  sky: Sky,
+  o: LaunchOptions,
+  a: Attempt | undefined,
+  started: number,
+  requestId: string | undefined,
+  timedOut: (jobId: string | undefined, said: string) => Omit<LaunchResult, 'attempts' | 'durationMs'>
+): Promise<Omit<LaunchResult, 'attempts' | 'durationMs'>> {
+  const name = o.managedName!
+  const since = started / 1000 - MANAGED_CLOCK_SLACK_S
+  let r = await cancelManagedJobs(sky, [name], since)
+  let request: { answer: 'cancelled' | 'finished' | 'failed'; said: string } | undefined
+  if (r.ended[0]?.status === 'NOT_FOUND' && requestId) {
+    const c = await sky.apiCancel(requestId, 2 * 60_000)
+    const said = { cancelled: `SkyPilot cancelled its launch request ${requestId}`, finished: `Its launch request ${requestId} had already finished`, failed: `Its launch request ${requestId} could not be cancelled (sky exit ${c.code}: ${lastLines(c.stderr || c.stdout, 1)})` }[c.answer]
+    request = { answer: c.answer, said }
+    r = await cancelManagedJobs(sky, [name], since)
+  }
+  const job = r.ended[0] ?? r.left[0]
+  const jobId = job?.id ?? a?.scanner.jobId
+  const named = jobId ? `managed job ${jobId}` : `managed job '${name}'`
+  const open = (said: string) => ({ ...timedOut(jobId, `${said} The post step cancels any job named '${name}' and verifies it ended.`), openForPost: true })
+  if (r.left.length > 0) return open(`${capitalized(named)} still shows ${job?.status ?? 'UNKNOWN'} after \`sky jobs cancel\`${r.unknown ? ` (the jobs queue could not be read: ${r.unknown})` : ''}.`)
+  if (!job || job.status === 'NOT_FOUND') {
+    const none = `the jobs queue lists no managed job named '${name}'`
+    // The request is over (cancelled, or it had finished): no job of that name can appear any more.
+    if (request && request.answer !== 'failed') return timedOut(undefined, `${request.said}, and ${none}.`)
+    return open(request ? `${request.said}, and ${none} yet.` : `${capitalized(none)} yet (its launch request was interrupted at the cap and may still create it).`)
+  }
+  if (job.status === 'CANCELLED' || (job.cancelAccepted && job.status !== 'SUCCEEDED')) {
+    return timedOut(jobId, `SkyPilot cancelled ${named}: the jobs queue shows it ${job.status}${job.status === 'CANCELLED' ? '' : ' (it ended so after SkyPilot had accepted the cancel)'}; its controller releases its cluster.`)
+  }
+  const code = exitCodeForStatus(job.status)
+  return { outcome: outcomeOf(code), status: job.status, exitCode: code, jobId, requestId, submitted: true, message: `${o.what} ended ${job.status} by itself as its ${o.caps!.reached!.cap} cap was reached (sky jobs queue); \`sky jobs cancel\` found it no longer running.` }
+}
+
+const capitalized = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1)
 
 /** A detached cluster launch that submitted its job: it runs on without the runner. */
 function submittedResult(a: Attempt, task: PlannedTask, requestId: string | undefined): Omit<LaunchResult, 'attempts' | 'durationMs'> {
@@ -383,7 +423,7 @@ async function clusterJobAfterAbnormalEnd(sky: Sky, o: LaunchOptions, cluster: s
       await sleepUnlessStopped(wait, o)
     }
   }
-  if (o.cancellation.cancelled) return { ...base, outcome: { kind: 'cancelled', status: 'CANCELLED' }, status: 'CANCELLED', exitCode: 103, cancelledWithRun: true, message: `${o.what} was cancelled with the run.` }
+  if (o.cancellation.cancelled) return { ...base, outcome: { kind: 'cancelled', status: 'CANCELLED' }, status: 'CANCELLED', exitCode: 103, openForPost: true, message: `${o.what} was cancelled with the run.` }
   // No status from the stream: one status, without the log.
   let asked: string
   try {
@@ -475,7 +515,7 @@ async function settleManaged(sky: Sky, o: LaunchOptions, job: Partial<ManagedJob
       await sleepUnlessStopped(wait, o)
     }
   }
-  if (o.cancellation.cancelled) return { outcome: { kind: 'cancelled', status: 'CANCELLED' }, status: 'CANCELLED', exitCode: 103, jobId: id, submitted: true, cancelledWithRun: true, message: `${o.what} was cancelled with the run.` }
+  if (o.cancellation.cancelled) return { outcome: { kind: 'cancelled', status: 'CANCELLED' }, status: 'CANCELLED', exitCode: 103, jobId: id, submitted: true, openForPost: true, message: `${o.what} was cancelled with the run.` }
   let record: ManagedJob | undefined
   for (let asked = 1; ; asked++) {
     try {

@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js'
 import { sleep } from '../process.js'
 import type { Sky } from '../sky/client.js'
 import { lastLines } from '../sky/client.js'
-import { FINAL_STATUSES, findManagedJobByName } from '../sky/parse.js'
+import { FINAL_STATUSES, findManagedJobByName, stripAnsi } from '../sky/parse.js'
 
 /** How many times teardown is tried before the post step fails loudly. */
 export const TEARDOWN_ATTEMPTS = 3
@@ -89,24 +89,38 @@ export function teardownLines(result: TeardownResult): string[] {
   return lines
 }
 
+/** A managed job as `cancelManagedJobs` leaves it: what the jobs queue showed last. */
+export interface CancelledManagedJob {
+  name: string
+  id?: string
+  status: string
+  /** SkyPilot answered a `sky jobs cancel` for it with "... scheduled to be cancelled": it was still running then. */
+  cancelAccepted?: boolean
+}
+
 /**
  * Cancels a managed job by name (its id may never have been printed) and waits until the queue
  * shows it ended (CANCELLING is on the way). Only jobs of that name submitted since `since` count.
  */
-export async function cancelManagedJobs(sky: Sky, names: string[], since = 0): Promise<{ ended: { name: string; id?: string; status: string }[]; left: { name: string; id?: string; status: string }[]; unknown?: string }> {
-  type Job = { name: string; id?: string; status: string }
-  let left: Job[] = names.map((name) => ({ name, status: 'UNKNOWN' }))
-  const ended: Job[] = []
+export async function cancelManagedJobs(sky: Sky, names: string[], since = 0): Promise<{ ended: CancelledManagedJob[]; left: CancelledManagedJob[]; unknown?: string }> {
+  let left: CancelledManagedJob[] = names.map((name) => ({ name, status: 'UNKNOWN' }))
+  const ended: CancelledManagedJob[] = []
+  const accepted = new Set<string>()
   let unknown: string | undefined
   for (let attempt = 1; attempt <= TEARDOWN_ATTEMPTS + 3 && left.length > 0; attempt++) {
-    for (const j of left.filter((j) => j.status !== 'CANCELLING')) await sky.jobsCancelByName(j.name)
+    for (const j of left.filter((j) => j.status !== 'CANCELLING')) {
+      const answer = await sky.jobsCancelByName(j.name)
+      // SkyPilot's cancel_job_by_name: "'NAME' Job with ID N is scheduled to be cancelled." for a
+      // job still running; "No running job found with name 'NAME'." when none is.
+      if (answer.code === 0 && /scheduled to be cancelled/.test(stripAnsi(answer.stdout + answer.stderr))) accepted.add(j.name)
+    }
     try {
       const rows = await sky.jobsQueue()
       unknown = undefined
-      const next: Job[] = []
+      const next: CancelledManagedJob[] = []
       for (const j of left) {
         const job = findManagedJobByName(rows, j.name, since)
-        const now: Job = { name: j.name, id: job?.id, status: job?.status ?? 'NOT_FOUND' }
+        const now: CancelledManagedJob = { name: j.name, id: job?.id, status: job?.status ?? 'NOT_FOUND', ...(accepted.has(j.name) ? { cancelAccepted: true } : {}) }
         if (FINAL_STATUSES.has(now.status) || now.status === 'NOT_FOUND') ended.push(now)
         else next.push(now)
       }

@@ -74,6 +74,28 @@ describe('max-duration while the runner watches', () => {
     expect(s.ledger().managedJobs.map((j) => j.status)).toEqual(['CANCELLED'])
   })
 
+  it('managed, cap reached before the jobs queue lists the job: its launch request is cancelled, and nothing is claimed cancelled that was never listed', { timeout: 120_000 }, async () => {
+    const s = fake({ managed: { submitMs: 8000 } })
+    const { main, post } = await runMainThenPost(await withServer(s, { mode: 'managed', 'task-yaml': LONG, 'max-duration': '2s' }))
+    expect(main.outputs.status).toBe('TIMED_OUT')
+    expect(error(main)).toMatch(/reached its max-duration cap of 2s .*\. SkyPilot cancelled its launch request [0-9a-f-]+, and the jobs queue lists no managed job named '[^']+'\./)
+    expect(error(main)).not.toMatch(/SkyPilot cancelled managed job/)
+    expect(post.code).toBe(0)
+    // The request was cancelled before it created the job (the double's request ends with its
+    // process): no job was listed, and none can appear later.
+    expect(s.ledger().requests.filter((r) => r.name === 'sky.jobs.launch').map((r) => r.status)).toEqual(['CANCELLED'])
+    expect(s.ledger().managedJobs).toEqual([])
+  })
+
+  it('managed: a job its controller ends FAILED_CONTROLLER after SkyPilot accepted the cancel is TIMED_OUT, with what the queue shows', { timeout: 120_000 }, async () => {
+    const s = fake({ managed: { cancelEndsAs: 'FAILED_CONTROLLER' } })
+    const { main, post } = await runMainThenPost(await withServer(s, { mode: 'managed', 'task-yaml': LONG, 'max-duration': '4s' }))
+    expect(main.outputs.status).toBe('TIMED_OUT')
+    expect(error(main)).toMatch(/SkyPilot cancelled managed job 1: the jobs queue shows it FAILED_CONTROLLER \(it ended so after SkyPilot had accepted the cancel\)/)
+    expect(post.code).toBe(0)
+    expect(s.ledger().managedJobs.map((j) => j.status)).toEqual(['FAILED_CONTROLLER'])
+  })
+
   it('fan-out: per task; the task past its cap fails the step, the others succeed', { timeout: 180_000 }, async () => {
     const s = fake()
     const tasks = JSON.stringify([

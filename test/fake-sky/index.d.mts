@@ -127,6 +127,10 @@ export interface FakeSkyConfig {
     dropStreamAfterMs?: number
     /** The controller records the job's end this long after its log ended: the follow ends on RUNNING (exit 101). */
     recordLagMs?: number
+    /** The `sky.jobs.launch` request works this long before the jobs queue lists the job; `sky api cancel` meanwhile creates none. */
+    submitMs?: number
+    /** The status a job cancelled while running ends with (default CANCELLED; FAILED_CONTROLLER as on the grpc-less real-sky chroot). */
+    cancelEndsAs?: string
   }
   /** `sky logs` / `sky jobs logs` (following) drop this long after they start. */
   logs?: { dropStreamAfterMs?: number }

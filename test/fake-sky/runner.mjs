@@ -274,6 +274,9 @@ async function managedRequest() {
   }
   fs.writeFileSync(jobLog, '')
   say(msg.launchingManaged(m.name, m.consolidation))
+  // The request's own work before the jobs queue lists the job (the task's upload, the controller's
+  // bookkeeping): `sky api cancel` meanwhile ends it with no job created.
+  await sleep(m.submitMs ?? 0)
   const { id, controllerJobId } = updateLedger(home, (l) => {
     const jid = (l.counters.managedJobId ?? 0) + 1
     l.counters.managedJobId = jid

@@ -85,7 +85,8 @@ export async function cmdJobsLaunch({ opts: o, args }) {
       preemptTimes: mcfg.preemptTimes ?? 0,
       preemptAfterMs: mcfg.preemptAfterMs ?? 300,
       failNoResource: Boolean(mcfg.failNoResource),
-      recordLagMs: mcfg.recordLagMs ?? 0
+      recordLagMs: mcfg.recordLagMs ?? 0,
+      submitMs: mcfg.submitMs ?? 0
     }
   })
   // Every task of a pipeline gets its own envs; the runner receives the first's as base.
@@ -243,9 +244,10 @@ export async function cmdJobsCancel({ opts: o, args }) {
       targets = byIds(ids.length ? ids : [...new Set(l.managedJobs.map((j) => j.job_id))].filter(active))
       text += targets.length ? msg.scheduledToCancel(targets) : msg.noJobToCancel
     }
+    const endsAs = ctx.cfg.managed?.cancelEndsAs ?? 'CANCELLED'
     for (const r of l.managedJobs) {
       if (targets.includes(r.job_id) && !TERMINAL.has(r.status)) {
-        r.status = 'CANCELLED'
+        r.status = endsAs
         r.end_at = Date.now() / 1000
       }
     }
@@ -253,7 +255,7 @@ export async function cmdJobsCancel({ opts: o, args }) {
   })
   for (const j of result.targets) {
     killGroup(j.pid)
-    writeDone(`${j.log}.done`, { status: 'CANCELLED' })
+    writeDone(`${j.log}.done`, { status: ctx.cfg.managed?.cancelEndsAs ?? 'CANCELLED' })
   }
   out(result.text)
   return 0
