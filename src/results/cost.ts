@@ -120,6 +120,24 @@ export function roundUsd(usd: number): number {
   return Math.round(usd * 10_000) / 10_000
 }
 
+/** Where a task's cost goes: its figure, or why SkyPilot gives none (the summary's TaskResult fields). */
+export interface CostFields {
+  cluster?: string
+  costUsd?: number
+  costNote?: string
+  infra?: string
+}
+
+/**
+ * A task's cost from what SkyPilot's report gave: the figure in dollars, or, where SkyPilot reports
+ * no price for the infra, that reason for the summary (never 0); any other reason is only logged.
+ */
+export function recordCost(r: CostFields, found: { usd: number } | { reason: string; unpriced?: string }, log: (line: string) => void): void {
+  if ('usd' in found) r.costUsd = roundUsd(found.usd)
+  else if (found.unpriced) Object.assign(r, { costNote: found.reason, infra: found.unpriced })
+  else log(`No cost figure for ${r.cluster}: ${found.reason}.`)
+}
+
 /** What makes one figure rougher than SkyPilot's usual estimate, for the summary. */
 export function costCaveats(cost: ClusterCost): string[] {
   const notes: string[] = []

@@ -29,6 +29,14 @@ export interface Price {
   at: number
 }
 
+/**
+ * When a cost cap is reached (epoch ms), from SkyPilot's price: `usd` run up by `at`, `usdPerHour`
+ * from then on (its estimate grows linearly with the time the resources are up). None without a price.
+ */
+export function costCapReachedAt(maxCostUsd: number, price: { usd: number; usdPerHour: number }, at: number): number | undefined {
+  return price.usdPerHour > 0 ? at + ((maxCostUsd - price.usd) / price.usdPerHour) * 3_600_000 : undefined
+}
+
 export class CapGuard {
   reached?: CapReached
   /** When the job was submitted (epoch ms), once it was. */
@@ -72,10 +80,8 @@ export class CapGuard {
   deadline(): { at: number; cap: CapReached['cap'] } | undefined {
     const candidates: { at: number; cap: CapReached['cap'] }[] = []
     if (this.submittedAt !== undefined && this.caps.maxDurationMs !== undefined) candidates.push({ at: this.submittedAt + this.caps.maxDurationMs, cap: 'max-duration' })
-    if (this.price && this.caps.maxCostUsd !== undefined && this.price.usdPerHour > 0) {
-      const left = this.caps.maxCostUsd - this.price.usdAt
-      candidates.push({ at: this.price.at + (left / this.price.usdPerHour) * 3_600_000, cap: 'max-cost-usd' })
-    }
+    const costAt = this.price && this.caps.maxCostUsd !== undefined ? costCapReachedAt(this.caps.maxCostUsd, { usd: this.price.usdAt, usdPerHour: this.price.usdPerHour }, this.price.at) : undefined
+    if (costAt !== undefined) candidates.push({ at: costAt, cap: 'max-cost-usd' })
     return candidates.sort((a, b) => a.at - b.at)[0]
   }
 

@@ -18,7 +18,7 @@ import { dashboardUrl, setOutputs } from './outputs.js'
 import { formatSpan } from '../caps.js'
 import { lastLines } from '../sky/client.js'
 import { earliestDeadline, recordedCap, type RecordedCap } from './recorded-cap.js'
-import { fetchHourlyPrices, roundUsd } from '../results/cost.js'
+import { fetchHourlyPrices, recordCost } from '../results/cost.js'
 import { cancelManagedJobs, tearDown, teardownLines, teardownProblem } from './teardown.js'
 
 /**
@@ -179,10 +179,7 @@ async function addCollectedCost(sky: Sky, result: TaskResult): Promise<void> {
     return
   }
   // The cluster is still up (the post step tears it down): its open record is this run's use of it.
-  const price = (await fetchHourlyPrices(sky, [result.cluster])).get(result.cluster)!
-  if ('usd' in price) result.costUsd = roundUsd(price.usd)
-  else if (price.unpriced) Object.assign(result, { costNote: price.reason, infra: price.unpriced })
-  else core.info(`No cost figure for ${result.cluster}: ${price.reason}.`)
+  recordCost(result, (await fetchHourlyPrices(sky, [result.cluster])).get(result.cluster)!, core.info)
 }
 
 /**

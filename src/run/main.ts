@@ -14,7 +14,7 @@ import { renderSummary, writeSummary, type TaskResult } from '../summary.js'
 import { Cancellation } from './cancel.js'
 import { collect } from './collect.js'
 import { runDown } from './down.js'
-import { fetchClusterCosts, fetchHourlyPrices, roundUsd } from '../results/cost.js'
+import { fetchClusterCosts, fetchHourlyPrices, recordCost } from '../results/cost.js'
 import { stepResults } from '../results/step-results.js'
 import { secretValues, StepOutputs } from './job-outputs.js'
 import { publish } from './publish.js'
@@ -132,21 +132,14 @@ async function addCosts(sky: Sky, plan: Plan, results: TaskResult[], since: numb
     const prices = await fetchHourlyPrices(sky, ran.map((x) => x.cluster!))
     for (const r of ran) {
       const price = prices.get(r.cluster!)!
-      if ('usdPerHour' in price) r.costUsd = roundUsd((price.usdPerHour * r.durationMs) / 3_600_000)
-      else if (price.unpriced) Object.assign(r, { costNote: price.reason, infra: price.unpriced })
-      else core.info(`No cost figure for ${r.cluster}: ${price.reason}.`)
+      recordCost(r, 'usdPerHour' in price ? { usd: (price.usdPerHour * r.durationMs) / 3_600_000 } : price, core.info)
     }
     return
   }
-  const launched = ran
-  const costs = await fetchClusterCosts(sky, launched.map((r) => r.cluster!), since)
-  for (const r of launched) {
+  const costs = await fetchClusterCosts(sky, ran.map((r) => r.cluster!), since)
+  for (const r of ran) {
     const lookup = costs.get(r.cluster!)
-    if (lookup?.cost) r.costUsd = roundUsd(lookup.cost.usd)
-    else if (lookup?.unpriced) {
-      r.costNote = lookup.reason
-      r.infra = lookup.unpriced.infra
-    } else if (lookup) core.info(`No cost figure for ${r.cluster}: ${lookup.reason}.`)
+    if (lookup) recordCost(r, lookup.cost ?? { reason: lookup.reason, unpriced: lookup.unpriced?.infra }, core.info)
   }
 }
 

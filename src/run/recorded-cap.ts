@@ -1,5 +1,6 @@
 import { formatSpan, type Caps } from '../caps.js'
 import { CAPS_METADATA_KEY } from '../task/stamp.js'
+import { costCapReachedAt } from './cap-guard.js'
 
 /**
  * A job's cap as SkyPilot keeps it with the job (src/task/stamp.ts wrote it into the task's
@@ -38,8 +39,7 @@ export function recordedCap(metadata: unknown, submittedAt: number | null | unde
 export function earliestDeadline(cap: RecordedCap, price: { usd: number; usdPerHour: number } | undefined, now = Date.now()): { at: number; which: 'max-duration' | 'max-cost-usd'; limit: string } | undefined {
   const out: { at: number; which: 'max-duration' | 'max-cost-usd'; limit: string }[] = []
   if (cap.deadline !== undefined) out.push({ at: cap.deadline, which: 'max-duration', limit: cap.limit! })
-  if (cap.maxCostUsd !== undefined && price && price.usdPerHour > 0) {
-    out.push({ at: now + ((cap.maxCostUsd - price.usd) / price.usdPerHour) * 3_600_000, which: 'max-cost-usd', limit: `$${cap.maxCostUsd.toFixed(2)}` })
-  }
+  const costAt = cap.maxCostUsd !== undefined && price ? costCapReachedAt(cap.maxCostUsd, price, now) : undefined
+  if (costAt !== undefined) out.push({ at: costAt, which: 'max-cost-usd', limit: `$${cap.maxCostUsd!.toFixed(2)}` })
   return out.sort((a, b) => a.at - b.at)[0]
 }

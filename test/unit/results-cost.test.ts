@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CLOCK_SKEW_MS, clusterCosts, costCaveats, costReportArgs, fetchClusterCosts, hourlyPrice, parseCostReport, roundUsd, sumUsd, totalCost, type CostRecord } from '../../src/results/cost.js'
+import { CLOCK_SKEW_MS, clusterCosts, costCaveats, costReportArgs, fetchClusterCosts, hourlyPrice, recordCost, parseCostReport, roundUsd, sumUsd, totalCost, type CostRecord } from '../../src/results/cost.js'
 import { stepResults } from '../../src/results/step-results.js'
 
 // Records as the real `sky cost-report -o json` prints them: made by SkyPilot's own code (the
@@ -317,5 +317,22 @@ describe("a cluster's hourly price, for a cost cap", () => {
     const [a100] = parseCostReport(REPORT)
     expect(hourlyPrice([{ ...a100!, total_cost: 0 }], 'gha-1-1-a100')).toEqual({ reason: 'SkyPilot gives no price for gha-1-1-a100 (its price lookup gave 0)' })
     expect(hourlyPrice([{ ...a100!, total_cost: 0, cloud: 'Slurm' }], 'gha-1-1-a100')).toEqual({ reason: 'not reported by SkyPilot for Slurm', unpriced: 'Slurm' })
+  })
+})
+
+describe("a task's cost as the summary shows it", () => {
+  it('a figure is rounded; no price on the infra is said, never 0; any other reason is only logged', () => {
+    const logged: string[] = []
+    const log = (line: string) => logged.push(line)
+    const priced = { cluster: 'a' } as { cluster: string; costUsd?: number; costNote?: string; infra?: string }
+    recordCost(priced, { usd: 1.234567 }, log)
+    expect(priced).toEqual({ cluster: 'a', costUsd: 1.2346 })
+    const slurm = { cluster: 'b' } as typeof priced
+    recordCost(slurm, { reason: 'not reported by SkyPilot for Slurm', unpriced: 'Slurm' }, log)
+    expect(slurm).toEqual({ cluster: 'b', costNote: 'not reported by SkyPilot for Slurm', infra: 'Slurm' })
+    const missing = { cluster: 'c' } as typeof priced
+    recordCost(missing, { reason: 'sky cost-report failed (exit 1)' }, log)
+    expect(missing).toEqual({ cluster: 'c' })
+    expect(logged).toEqual(['No cost figure for c: sky cost-report failed (exit 1).'])
   })
 })
