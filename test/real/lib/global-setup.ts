@@ -3,6 +3,7 @@ import path from 'node:path'
 import { realSky, run } from './real-sky.js'
 import { ports, type JobsEnv, type Servers } from './servers.js'
 import { attachSlurm, findSlurmTool, InternetStandIn, startSlurm, stopSlurm } from './slurm.js'
+import { plantGrpcStandIn } from './grpc-stand-in.js'
 
 /**
  * Once per real-tier run (vitest.real.config.ts): the real SkyPilot is ready, three real API servers
@@ -103,7 +104,12 @@ async function startJobs(standIn: InternetStandIn, tokenName: string, localStart
   })()
   // Awaited last; a failure meanwhile is not an unhandled rejection.
   local.catch(() => undefined)
-  const [jobsEndpoint, restartEndpoint] = await standIn.withStandInCa(() => Promise.all([rs.startServer({ port: p.jobs, consolidation: true, ...auth }), rs.startServer({ port: p.restart, ...auth })]))
+  // Both with the stand-in for grpcio (grpc-stand-in.ts), so their state is kept from before the start.
+  const serverScript = path.join(path.dirname(rs.binDir), 'server')
+  await Promise.all([plantGrpcStandIn(serverScript, p.jobs), plantGrpcStandIn(serverScript, p.restart)])
+  const [jobsEndpoint, restartEndpoint] = await standIn.withStandInCa(() =>
+    Promise.all([rs.startServer({ port: p.jobs, consolidation: true, keepState: true, ...auth }), rs.startServer({ port: p.restart, keepState: true, ...auth })])
+  )
   await Promise.all([attachSlurm(p.jobs), attachSlurm(p.restart), standIn.standIn(p.jobs)])
   const [token, restartToken] = await Promise.all([rs.token(p.jobs, `${tokenName}-jobs`), rs.token(p.restart, `${tokenName}-restart`)])
   await local
