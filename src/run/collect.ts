@@ -55,14 +55,23 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
   let streamError: string | undefined
   // The job's cap, as its record keeps it (or as this step's input says it), asked while the log
   // streams: past its deadline, the job is stopped here (see endPastCap).
+  // Reached while the log streams, the job is cancelled first and the follow left to end with it:
+  // it reads the log the job printed up to its cancel (its outputs among it), even when the cap was
+  // past before this step began and the stream had shown nothing yet. One that does not end soon
+  // after the cancel is stopped.
   let capReached = false
   let stopStream: (() => void) | undefined
   let capTimer: NodeJS.Timeout | undefined
+  let drainTimer: NodeJS.Timeout | undefined
+  let cancelAtCap: Promise<string> | undefined
   const cap = capOf(sky, jobId, cluster, inputs).then((c) => {
     if (c?.deadline === undefined || c.final) return c
     capTimer = setTimeout(() => {
       capReached = true
-      stopStream?.()
+      if (!stopStream) return
+      cancelAtCap = cancelPastCap(sky, jobId, cluster)
+      const drain = (): void => void (drainTimer = setTimeout(() => stopStream?.(), FOLLOW_AFTER_CANCEL_MS))
+      cancelAtCap.then(drain, drain)
     }, Math.max(0, c.deadline.at - Date.now()))
     return c
   })
@@ -74,7 +83,6 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
     core.startGroup(`sky ${argv.join(' ')}`)
     const stream = sky.stream(argv, { onChunk: (chunk, from) => from === 'stdout' && reader?.push(chunk) })
     stopStream = () => stream.interrupt('SIGINT')
-    if (capReached) stopStream()
     const tracked = cancellation.track(stream)
     const timer = setTimeout(() => {
       timedOut = true
@@ -82,6 +90,7 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
     }, inputs.waitMinutes * 60_000)
     const done = await stream.done
     clearTimeout(timer)
+    clearTimeout(drainTimer)
     stopStream = undefined
     tracked.done()
     core.endGroup()
@@ -95,7 +104,7 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
   // (its record said so, or its log ended on its own) keeps its own status.
   const pastCap = known?.deadline && !known.final && Date.now() >= known.deadline.at
   if (pastCap && !cancellation.cancelled && (capReached || exitCode === null || exitCode === 1 || exitCode === 101 || inputs.waitMinutes === 0)) {
-    await endPastCap(sky, inputs, ctx, { jobId, cluster, what, recorded: known.cap, reached: known.deadline!, started, reader, install, server })
+    await endPastCap(sky, inputs, ctx, { jobId, cluster, what, recorded: known.cap, reached: known.deadline!, started, reader, install, server, cancelled: cancelAtCap })
     return
   }
 
@@ -207,16 +216,35 @@ async function capOf(sky: Sky, jobId: string, cluster: string | undefined, input
   }
 }
 
+/** How long a follow may go on after the cancel at a cap before it is stopped: the job ends with the cancel. */
+const FOLLOW_AFTER_CANCEL_MS = 90_000
+
 /**
- * The job ran past its cap: it is cancelled (a managed job by id, verified in the jobs queue; a
- * cluster job with `sky cancel`), its cluster torn down now when this step owns it (`down`), and
- * the step fails TIMED_OUT with what SkyPilot answered to each.
+ * Cancels a job past its cap: a cluster job with `sky cancel`, a managed job by id, verified in the
+ * jobs queue. Returns what SkyPilot answered, as the message says it.
+ */
+async function cancelPastCap(sky: Sky, jobId: string, cluster: string | undefined): Promise<string> {
+  if (cluster) {
+    const r = await sky.cancelJob(cluster, jobId, 5 * 60_000)
+    return r.code === 0 ? `sky cancel: ${lastLines(r.stdout, 2)}.` : `sky cancel failed (exit ${r.code}: ${lastLines(r.stderr || r.stdout, 2)}).`
+  }
+  await sky.jobsCancel([jobId])
+  const rows = await sky.jobsQueue().catch(() => undefined)
+  const name = rows?.find((r) => String(r.job_id) === jobId)?.job_name
+  const c = name ? await cancelManagedJobs(sky, [name]) : undefined
+  const job = c?.ended.find((j) => j.id === jobId) ?? c?.left[0]
+  return job ? `The jobs queue shows it ${job.status}${c!.left.length > 0 ? ' after sky jobs cancel: cancel it with sky jobs cancel -y ' + jobId : ''}.` : 'Whether it ended could not be read from the jobs queue: check it with sky jobs queue -a.'
+}
+
+/**
+ * The job ran past its cap: it is cancelled (or was, while its log streamed), its cluster torn down
+ * now when this step owns it (`down`), and the step fails TIMED_OUT with what SkyPilot answered to each.
  */
 async function endPastCap(
   sky: Sky,
   inputs: Inputs,
   ctx: RunnerContext,
-  o: { jobId: string; cluster?: string; what: string; recorded: RecordedCap; reached: NonNullable<ReturnType<typeof earliestDeadline>>; started: number; reader: ReturnType<StepOutputs['reader']>; install: { version: string }; server?: { url: string } }
+  o: { jobId: string; cluster?: string; what: string; recorded: RecordedCap; reached: NonNullable<ReturnType<typeof earliestDeadline>>; started: number; reader: ReturnType<StepOutputs['reader']>; install: { version: string }; server?: { url: string }; cancelled?: Promise<string> }
 ): Promise<void> {
   const { jobId, cluster, what, recorded, reached } = o
   const whence = recorded.from === 'record' ? 'recorded with the job' : "this step's input"
@@ -225,9 +253,8 @@ async function endPastCap(
       ? `${what} is past its max-duration cap of ${reached.limit} (${whence}), counted from its submission: ${formatSpan(recorded.maxDurationS! * 1000 + Date.now() - reached.at)} ago.`
       : `${what} is past its max-cost-usd cap of ${reached.limit} (${whence}), as SkyPilot prices its cluster.`
   ]
+  said.push(await (o.cancelled ?? cancelPastCap(sky, jobId, cluster)))
   if (cluster) {
-    const r = await sky.cancelJob(cluster, jobId, 5 * 60_000)
-    said.push(r.code === 0 ? `sky cancel: ${lastLines(r.stdout, 2)}.` : `sky cancel failed (exit ${r.code}: ${lastLines(r.stderr || r.stdout, 2)}).`)
     if (inputs.down) {
       const t = await tearDown(sky, [cluster])
       const problem = teardownProblem(t)
@@ -235,13 +262,6 @@ async function endPastCap(
       // Not verified gone: the post step tries again.
       if (problem) saveRuns([{ task: what, kind: 'cluster', cluster, phase: 'ended' }])
     } else said.push(`Cluster ${cluster} is left running (down is false): remove it with sky down -y ${cluster}.`)
-  } else {
-    await sky.jobsCancel([jobId])
-    const rows = await sky.jobsQueue().catch(() => undefined)
-    const name = rows?.find((r) => String(r.job_id) === jobId)?.job_name
-    const c = name ? await cancelManagedJobs(sky, [name]) : undefined
-    const job = c?.ended.find((j) => j.id === jobId) ?? c?.left[0]
-    said.push(job ? `The jobs queue shows it ${job.status}${c!.left.length > 0 ? ' after sky jobs cancel: cancel it with sky jobs cancel -y ' + jobId : ''}.` : 'Whether it ended could not be read from the jobs queue: check it with sky jobs queue -a.')
   }
   const message = said.join(' ')
   o.reader?.end()

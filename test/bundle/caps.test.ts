@@ -67,18 +67,21 @@ describe('max-duration while the runner watches', () => {
 
   it('managed: cancelled by name at the cap and verified in the jobs queue', { timeout: 120_000 }, async () => {
     const s = fake()
-    const { main, post } = await runMainThenPost(await withServer(s, { mode: 'managed', 'task-yaml': LONG, 'max-duration': '4s' }))
+    // A cap long enough for the job to be listed before it, on a loaded machine too.
+    const { main, post } = await runMainThenPost(await withServer(s, { mode: 'managed', 'task-yaml': LONG, 'max-duration': '15s' }))
     expect(main.outputs.status).toBe('TIMED_OUT')
-    expect(error(main)).toMatch(/reached its max-duration cap of 4s .* SkyPilot cancelled managed job 1: the jobs queue shows it CANCELLED/)
+    expect(error(main)).toMatch(/reached its max-duration cap of 15s .* SkyPilot cancelled managed job 1: the jobs queue shows it CANCELLED/)
     expect(post.code).toBe(0)
     expect(s.ledger().managedJobs.map((j) => j.status)).toEqual(['CANCELLED'])
   })
 
   it('managed, cap reached before the jobs queue lists the job: its launch request is cancelled, and nothing is claimed cancelled that was never listed', { timeout: 120_000 }, async () => {
-    const s = fake({ managed: { submitMs: 8000 } })
-    const { main, post } = await runMainThenPost(await withServer(s, { mode: 'managed', 'task-yaml': LONG, 'max-duration': '2s' }))
+    // The request is sent within the 10 s of the cap (its id printed at the interrupt) and lists the
+    // job only 40 s later, on a loaded machine too.
+    const s = fake({ managed: { submitMs: 40_000 } })
+    const { main, post } = await runMainThenPost(await withServer(s, { mode: 'managed', 'task-yaml': LONG, 'max-duration': '10s' }))
     expect(main.outputs.status).toBe('TIMED_OUT')
-    expect(error(main)).toMatch(/reached its max-duration cap of 2s .*\. SkyPilot cancelled its launch request [0-9a-f-]+, and the jobs queue lists no managed job named '[^']+'\./)
+    expect(error(main)).toMatch(/reached its max-duration cap of 10s .*\. SkyPilot cancelled its launch request [0-9a-f-]+, and the jobs queue lists no managed job named '[^']+'\./)
     expect(error(main)).not.toMatch(/SkyPilot cancelled managed job/)
     expect(post.code).toBe(0)
     // The request was cancelled before it created the job (the double's request ends with its
@@ -89,7 +92,7 @@ describe('max-duration while the runner watches', () => {
 
   it('managed: a job its controller ends FAILED_CONTROLLER after SkyPilot accepted the cancel is TIMED_OUT, with what the queue shows', { timeout: 120_000 }, async () => {
     const s = fake({ managed: { cancelEndsAs: 'FAILED_CONTROLLER' } })
-    const { main, post } = await runMainThenPost(await withServer(s, { mode: 'managed', 'task-yaml': LONG, 'max-duration': '4s' }))
+    const { main, post } = await runMainThenPost(await withServer(s, { mode: 'managed', 'task-yaml': LONG, 'max-duration': '15s' }))
     expect(main.outputs.status).toBe('TIMED_OUT')
     expect(error(main)).toMatch(/SkyPilot cancelled managed job 1: the jobs queue shows it FAILED_CONTROLLER \(it ended so after SkyPilot had accepted the cancel\)/)
     expect(post.code).toBe(0)
@@ -120,15 +123,17 @@ describe('max-duration while the runner watches', () => {
 })
 
 describe('max-duration after the runner has gone', () => {
-  it('detach, then collect past the cap recorded with the job: cancelled, torn down, TIMED_OUT with the cap message', { timeout: 180_000 }, async () => {
-    const s = fake()
+  it('detach, then collect past the cap recorded with the job: cancelled, torn down, TIMED_OUT with the cap message, and the outputs the job printed before', { timeout: 180_000 }, async () => {
+    // The follow shows its first line 3 s after it starts, long after the record says the job is
+    // past its cap: the job is cancelled first, and its log still read.
+    const s = fake({ logs: { startMs: 3000 } })
     const submitted = await runMainThenPost(await withServer(s, { 'task-yaml': LONG, detach: 'true', 'max-duration': '2s' }))
     expect(submitted.main.outputs.status).toBe('SUBMITTED')
     expect(s.ledger().clusters).toHaveLength(1)
     // No max-duration here: the cap comes from the job's record.
-    const { main, post } = await runMainThenPost(await withServer(s, { mode: 'collect', 'job-id': '1', 'cluster-name': CLUSTER, 'wait-minutes': '5' }))
+    const { main, post } = await runMainThenPost(await withServer(s, { mode: 'collect', 'job-id': '1', 'cluster-name': CLUSTER, 'wait-minutes': '5', 'job-outputs': 'stage' }))
     expect(main.code).toBe(1)
-    expect(main.outputs.status).toBe('TIMED_OUT')
+    expect(main.outputs).toMatchObject({ status: 'TIMED_OUT', stage: 'started' })
     expect(error(main)).toMatch(/Job 1 on gha-1234567890-1-train is past its max-duration cap of 2s \(recorded with the job\), counted from its submission: .* ago\. sky cancel: .*\. Cluster gha-1234567890-1-train torn down/)
     expect(post.code).toBe(0)
     expect(s.ledger().clusters).toEqual([])

@@ -133,7 +133,7 @@ export interface FakeSkyConfig {
     cancelEndsAs?: string
   }
   /** `sky logs` / `sky jobs logs` (following) drop this long after they start. */
-  logs?: { dropStreamAfterMs?: number }
+  logs?: { dropStreamAfterMs?: number; /** `sky logs` (following) shows its first line this long after it starts. */ startMs?: number }
   /** Enabled clouds; [] is no cloud at all: launches fail with NoCloudAccessError. */
   check?: { enabled?: string[] | Record<string, string[]> }
   server?: { version?: string; localUnreachable?: boolean }

@@ -332,6 +332,9 @@ export async function cmdLogs({ opts: o, args }) {
     err(msg.jobNotFoundOnCluster(ids[0] ?? ''))
     return EXIT.NOT_FOUND
   }
+  // The follow's first line comes that long after the call (the client's start-up and the server's
+  // streaming, slow on a loaded machine); the job goes on meanwhile, and the log is read from its start.
+  if (followMode) await new Promise((r) => setTimeout(r, ctx.cfg.logs?.startMs ?? 0))
   const done = await tailJob(job, { tail, followMode, drop: followMode ? dropAfter('logs') : null })
   if (!done) return exitCodeForStatus(readLedger(ctx.H).jobs.find((j) => j.log === job.log)?.status)
   return tailExit(done)
