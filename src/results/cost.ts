@@ -1,4 +1,5 @@
 import type { Sky } from '../sky/client.js'
+import type { TaskResult } from '../summary.js'
 import { CLOCK_SKEW_MS, costReportArgs } from '../sky/args.js'
 
 export { CLOCK_SKEW_MS, costReportArgs }
@@ -120,13 +121,8 @@ export function roundUsd(usd: number): number {
   return Math.round(usd * 10_000) / 10_000
 }
 
-/** Where a task's cost goes: its figure, or why SkyPilot gives none (the summary's TaskResult fields). */
-export interface CostFields {
-  cluster?: string
-  costUsd?: number
-  costNote?: string
-  infra?: string
-}
+/** Where a task's cost goes: its figure, or why SkyPilot gives none. */
+export type CostFields = Pick<TaskResult, 'cluster' | 'costUsd' | 'costNote' | 'infra'>
 
 /**
  * A task's cost from what SkyPilot's report gave: the figure in dollars, or, where SkyPilot reports
