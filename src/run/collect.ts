@@ -4,7 +4,7 @@ import { errorMessage } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import * as args from '../sky/args.js'
 import { Sky } from '../sky/client.js'
-import { describeFailedStatus, describeOutcome, outcomeOf } from '../sky/exit-codes.js'
+import { describeFailedStatus, describeOutcome, isJobExitCode, outcomeOf, signalOf } from '../sky/exit-codes.js'
 import { exitCodeForStatus, FINAL_STATUSES, skyError } from '../sky/parse.js'
 import { saveRuns } from '../state.js'
 import { renderCommand } from '../plan.js'
@@ -103,7 +103,7 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
   // Past the deadline: reached while following, or before this step began. A job that had ended
   // (its record said so, or its log ended on its own) keeps its own status.
   const pastCap = known?.deadline && !known.final && Date.now() >= known.deadline.at
-  if (pastCap && !cancellation.cancelled && (capReached || exitCode === null || exitCode === 1 || exitCode === 101 || inputs.waitMinutes === 0)) {
+  if (pastCap && !cancellation.cancelled && (capReached || !isJobExitCode(exitCode) || exitCode === 101 || inputs.waitMinutes === 0)) {
     await endPastCap(sky, inputs, ctx, { jobId, cluster, what, recorded: known.cap, reached: known.deadline!, started, reader, install, server, cancelled: cancelAtCap })
     return
   }
@@ -137,16 +137,23 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
       else if (!FINAL_STATUSES.has(status)) status = 'RUNNING'
     }
   } else if (settled && cluster) {
-    if (exitCode === null || exitCode === 1 || inputs.waitMinutes === 0) {
+    // Only SkyPilot's job exit codes answer for the job: a follow that ended otherwise (an error,
+    // a signal, none) asks for the status.
+    if (!isJobExitCode(exitCode) || inputs.waitMinutes === 0) {
+      const signal = signalOf(exitCode)
+      const followed = signal
+        ? `; sky logs exited ${exitCode} (the job's log ended by signal ${signal}): the job's driver was killed, as when the cluster's node or allocation ends outside SkyPilot`
+        : streamError ? `; the log stream ended with ${streamError}` : ''
       const st = await sky.jobStatus(cluster, jobId)
       exitCode = st.code
       if (st.code === 1 && /ClusterDoesNotExist/.test(st.output)) {
         status = 'NOT_FOUND'
         exitCode = 102
         message = `Cluster ${cluster} no longer exists, and the final status of job ${jobId} went with it: a detached launch's cluster tears itself down 'idle-minutes-to-autostop' minutes after its job ends, or someone removed it. Collect sooner, or launch with a larger 'idle-minutes-to-autostop'.`
-      } else if (st.code === 1 || st.code === null) {
+      } else if (!isJobExitCode(st.code)) {
         status = 'UNKNOWN'
-        message = `${what}: SkyPilot did not say how it ended (${st.output}${streamError ? `; the log stream ended with ${streamError}` : ''}). Check it with: sky logs --status ${cluster} ${jobId}`
+        // Kept: the job may still be running where SkyPilot could not be asked.
+        message = `${what}: SkyPilot did not say how it ended (${st.output}${followed}). Check it with: sky logs --status ${cluster} ${jobId}. Cluster ${cluster} is kept, as its job may still be running: collect it again, or remove it with mode: down.`
       } else {
         const outcome = outcomeOf(st.code)
         status = outcome.kind === 'job-failed' && st.status?.startsWith('FAILED') ? st.status : outcome.kind === 'not-finished' ? 'RUNNING' : outcome.status

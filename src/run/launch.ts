@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { errorMessage } from '../errors.js'
-import { classifyLaunchFailure, describeFailedStatus, describeOutcome, isRetryable, outcomeOf, type LaunchFailure, type Outcome } from '../sky/exit-codes.js'
+import { classifyLaunchFailure, describeFailedStatus, describeOutcome, isJobExitCode, isRetryable, outcomeOf, signalOf, type LaunchFailure, type Outcome } from '../sky/exit-codes.js'
 import { FINAL_STATUSES as FINAL_STATUSES_SET, OutputScanner, exitCodeForStatus, skyError, type ManagedJob } from '../sky/parse.js'
 import * as args from '../sky/args.js'
 import { lastLines, type Sky } from '../sky/client.js'
@@ -402,17 +402,24 @@ async function clusterJobAfterAbnormalEnd(sky: Sky, o: LaunchOptions, cluster: s
   }
   let code = first.code
   let said = skyError(first.stderrTail)
-  const killed = code !== null && code > 128 && code < 160
-  if (!killed) {
+  // A tail ended by a signal (128+N): the job's driver was killed under it. Following it again
+  // cannot help; SkyPilot is asked once.
+  let killedBy = signalOf(code) !== undefined ? { code: code!, by: 'sky' } : undefined
+  if (!killedBy) {
     const deadline = Date.now() + followBudgetMs()
     let serverLost = classifyLaunchFailure(said).transient
     for (let round = 1; !o.cancellation.cancelled && !o.caps?.reached; round++) {
       if (round === 1) core.warning(`${o.what}: the log stream ended (sky exit ${code}${said ? `: ${said.type}: ${said.message}` : ''}) after job ${jobId} was submitted. The job is not launched again: following it again (${repeats(o)}).`)
       const again = await reattach(sky, o, args.logsArgs(cluster, jobId, wholeLog(o)), 'cluster')
       if (again.scanner.jobLines.length > 0) lines = lastLinesOf(again, o)
-      if (again.code !== null && again.code !== 1 && again.code !== 101) return settled(again.code, again.scanner.finalStatus)
+      // Only SkyPilot's job exit codes are an answer; 101 (not finished) is followed again.
+      if (isJobExitCode(again.code) && again.code !== 101) return settled(again.code, again.scanner.finalStatus)
       code = again.code
       said = skyError(again.stderrTail) ?? said
+      if (signalOf(code) !== undefined) {
+        killedBy = { code: code!, by: 'sky logs' }
+        break
+      }
       // A lost server is waited for, within the budget, and so is what follows it: a restarted
       // server may take a while to reach the cluster again (on Slurm: its login node over SSH).
       // Anything else gets a few rounds.
@@ -428,19 +435,19 @@ async function clusterJobAfterAbnormalEnd(sky: Sky, o: LaunchOptions, cluster: s
   let asked: string
   try {
     const st = await sky.jobStatus(cluster, jobId)
-    if (st.code !== null && st.code !== 1 && st.code !== 101) return settled(st.code, st.status)
+    if (isJobExitCode(st.code) && st.code !== 101) return settled(st.code, st.status)
     asked = st.code === 101 ? `the job is ${st.status ?? 'still running'}` : st.output
   } catch (error) {
     asked = errorMessage(error)
   }
-  const how = killed
-    ? `sky exited ${first.code} (the job's log ended by signal ${first.code! - 128}) after job ${jobId} was submitted: the job's driver was killed, as when the cluster's node or allocation ends outside SkyPilot (e.g. scancel, a node failure, a time limit)`
+  const how = killedBy
+    ? `${killedBy.by} exited ${killedBy.code} (the job's log ended by signal ${signalOf(killedBy.code)}) after job ${jobId} was submitted: the job's driver was killed, as when the cluster's node or allocation ends outside SkyPilot (e.g. scancel, a node failure, a time limit)`
     : `job ${jobId} was submitted, but its log stream kept dropping${said ? ` (last: ${said.type}: ${said.message})` : ''}`
   return {
     ...base,
     outcome: outcomeOf(1),
     status: 'UNKNOWN',
-    exitCode: first.code,
+    exitCode: killedBy?.code ?? first.code,
     message: `${o.what}: ${how}. SkyPilot did not say how the job ended (sky logs --status: ${asked}). It was not launched again. Check it with: sky logs --status ${cluster} ${jobId}${lines.length > 0 ? `. Its last lines:\n${lines.map((l) => `    ${l}`).join('\n')}` : ''}`
   }
 }

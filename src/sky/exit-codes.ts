@@ -36,6 +36,21 @@ export function outcomeOf(exitCode: number | null): Outcome {
 }
 
 /**
+ * Whether `sky logs` / `sky logs --status` answered about the job: SkyPilot's JobExitCode (0, 100,
+ * 101 not finished, 102 not found, 103). Anything else is the command failing, not an answer: 1 (an
+ * error, e.g. the cluster's runtime unreachable), a signal's 128+N (the tail killed with the
+ * job's allocation), 255 (ssh), none at all.
+ */
+export function isJobExitCode(code: number | null): code is 0 | 100 | 101 | 102 | 103 {
+  return code === 0 || code === 100 || code === 101 || code === 102 || code === 103
+}
+
+/** An exit by a signal as a shell reports it (128 + N): the process under it was killed. */
+export function signalOf(code: number | null): number | undefined {
+  return code !== null && code > 128 && code < 160 ? code - 128 : undefined
+}
+
+/**
  * Why a launch failed before any job ran, from the exception SkyPilot printed last. Only what can
  * succeed on another try is retried: no capacity now, or a server or connection that failed for a
  * moment. Everything else (no cloud access, credentials, an invalid task, a missing cluster, an

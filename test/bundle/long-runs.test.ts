@@ -173,6 +173,26 @@ describe('detach, then collect', () => {
     expectNothingLeft(s)
   })
 
+  it("the job's allocation ends outside SkyPilot while collect follows it: UNKNOWN (not a failed launch), status asked once, the cluster kept and said so", async () => {
+    const s = fake({ launch: { allocationEndsAfterMs: 3000 } })
+    const jobId = await detachedLaunch(s, 'echo "long job started"\nsleep 60')
+    await s.waitFor((l) => l.jobs.some((j) => j.status === 'RUNNING'))
+    const { main, post } = await runMainThenPost(await withServer(s, collectInputs(jobId, '5', CLUSTER)))
+    // sky logs ends 143 (its tail killed with the allocation): not the job's status. SkyPilot is asked.
+    expect(main.code).toBe(1)
+    expect(main.outputs).toMatchObject({ status: 'UNKNOWN', 'job-id': jobId })
+    expect(callsOf(s, 'logs').filter((c) => c.argv.includes('--status'))).toHaveLength(1)
+    const error = annotations(main.stdout, 'error').join('\n')
+    expect(error).toMatch(/SkyPilot did not say how it ended \(.*CommandError.*; sky logs exited 143 \(the job's log ended by signal 15\): the job's driver was killed.*\)\. Check it with: sky logs --status gha-1234567890-1-train 1\./)
+    // Its fate unknown, the cluster is not torn down under it; the message says so and how to end it.
+    expect(error).toMatch(/Cluster gha-1234567890-1-train is kept, as its job may still be running: collect it again, or remove it with mode: down\./)
+    expect(post.code).toBe(0)
+    expect(callsOf(s, 'down')).toHaveLength(0)
+    const down = await runMain(await withServer(s, { mode: 'down', 'cluster-name': CLUSTER }))
+    expect(down.outputs.status, down.stdout).toBe('TORN_DOWN')
+    expectNothingLeft(s)
+  })
+
   it('a cluster that tore itself down before the collect: NOT_FOUND, saying so (not a capacity error)', async () => {
     const s = fake()
     const jobId = await detachedLaunch(s, 'echo "done early"')

@@ -8,7 +8,7 @@ import { errorText } from '../suites/common.js'
 import { jobView, jsonOf, shape } from './contract/normalize.js'
 import { main, post, realRun, shown } from './lib/action.js'
 import { expectNothingLeft, LOCAL_SERVER, movesOf, named, RUN } from './lib/jobs.js'
-import { jobsEnv, sky } from './lib/servers.js'
+import { jobsEnv, sky, skyJson } from './lib/servers.js'
 import { allocationsOf, scancel } from './lib/slurm.js'
 
 /**
@@ -221,17 +221,22 @@ describe.skipIf(!jobs)('real jobs on Slurm, without an API server endpoint', () 
       let cancelled: Promise<string[]> | undefined
       const m = await main(run, inputs, { onStdout: (chunk) => void (chunk.includes('tick 3') && (cancelled ??= scancel(cluster))) })
       expect(await cancelled).not.toHaveLength(0)
-      expect(m.code, shown(m)).toBe(1)
-      expect(m.outputs.status).not.toBe('SUCCEEDED')
-      expect(m.outputs).toMatchObject({ status: 'UNKNOWN', 'job-id': '1' })
-      // sky exits 143 (the job's tail ended by SIGTERM); `sky logs --status` cannot reach the job.
-      expect(m.outputs['exit-code']).toBe('143')
-      expect(errorText(m)).toMatch(/sky exited 143 \(the job's log ended by signal 15\) after job 1 was submitted: the job's driver was killed.*SkyPilot did not say how the job ended \(sky logs --status: .*\)\. It was not launched again/s)
-      expect(run.calls().filter((c) => c.startsWith('launch'))).toHaveLength(1)
+      // The post step first: whatever main said, it must clean up.
       const p = await post(run, inputs, m)
       expect(p.code, shown(p)).toBe(0)
       // Asking for the job's status already showed SkyPilot the cluster was gone (it drops the record then).
       expect(p.stdout).toMatch(new RegExp(`Cluster ${cluster}(?: torn down|: sky down found no such cluster)`))
+      expect(m.code, shown(m)).toBe(1)
+      expect(run.calls().filter((c) => c.startsWith('launch'))).toHaveLength(1)
+      // The job was submitted: never SUCCEEDED, never "failed before the job ran" (CI once saw
+      // LAUNCH_FAILED here). Where the kill met the job's tail decides what SkyPilot can say: sky
+      // launch's own tail exits 143; when the stream had dropped first (a loaded machine), the
+      // `sky logs` following the job again does, or fails as the cluster's runtime is gone.
+      expect(m.outputs, shown(m)).toMatchObject({ status: 'UNKNOWN', 'job-id': '1' })
+      const unsaid = /SkyPilot did not say how the job ended \(sky logs --status: .*\)\. It was not launched again/s
+      expect(errorText(m)).toMatch(unsaid)
+      if (m.outputs['exit-code'] === '143') expect(errorText(m)).toMatch(/(?:sky|sky logs) exited 143 \(the job's log ended by signal 15\) after job 1 was submitted: the job's driver was killed/)
+      else expect(errorText(m)).toMatch(/job 1 was submitted, but its log stream kept dropping/)
       await expectNothingLeft(cluster, LOCAL_SERVER)
     })
   })
@@ -240,8 +245,7 @@ describe.skipIf(!jobs)('real jobs on Slurm, without an API server endpoint', () 
 afterAll(async () => {
   if (!jobs) return
   // Whatever a failed scenario left is named here, and removed so that the next run starts clean.
-  const status = await sky(['status', '-o', 'json'], LOCAL_SERVER)
-  const left = (JSON.parse(status.stdout.slice(status.stdout.indexOf('['))) as { name: string }[]).map((c) => c.name).filter((n) => n.startsWith(RUN))
+  const left = (await skyJson<{ name: string }[]>(['status', '-o', 'json'], LOCAL_SERVER)).map((c) => c.name).filter((n) => n.startsWith(RUN))
   if (left.length > 0) await sky(['down', '-y', ...left], LOCAL_SERVER)
   expect(left, 'clusters left by this file').toEqual([])
 })

@@ -7,7 +7,7 @@ import { errorText } from '../suites/common.js'
 import { main, post, realRun, shown } from './lib/action.js'
 import { expectNothingLeft, movesOf, named, RUN, waitFor } from './lib/jobs.js'
 import { realSky } from './lib/real-sky.js'
-import { jobsEnv, sky } from './lib/servers.js'
+import { jobsEnv, sky, skyJson } from './lib/servers.js'
 import { allocationsOf, attachSlurm } from './lib/slurm.js'
 
 /**
@@ -139,8 +139,7 @@ describe.skipIf(!jobs)('real jobs on Slurm, through a remote API server with a s
       const m = await main(run, inputs)
       expect(m.code, shown(m)).toBe(1)
       expect(m.outputs, shown(m)).toMatchObject({ status: 'TIMED_OUT' })
-      const queue = await sky(['jobs', 'queue', '-a', '-v', '-o', 'json'], jobs!.endpoint, { env: auth() })
-      const record = (JSON.parse(queue.stdout.slice(queue.stdout.indexOf('['))) as { job_name: string; status: string; metadata: Record<string, unknown> }[]).find((j) => j.job_name === name)
+      const record = (await skyJson<{ job_name: string; status: string; metadata: Record<string, unknown> }[]>(['jobs', 'queue', '-a', '-v', '-o', 'json'], jobs!.endpoint, { env: auth() })).find((j) => j.job_name === name)
       expect(errorText(m)).toMatch(/reached its max-duration cap of 3m \d+m( \d+s)? after it was submitted\. SkyPilot cancelled managed job \d+: the jobs queue shows it CANCELLED/)
       // 3 minutes of cap + the default 10 minutes of allowance.
       expect(await limits).toBe('13:00')
@@ -192,14 +191,12 @@ afterAll(async () => {
   // What a failed scenario left is named, and removed so that the next run starts clean.
   const left: string[] = []
   for (const [endpoint, token] of [[jobs.endpoint, jobs.token], [jobs.restart.endpoint, jobs.restart.token]] as const) {
-    const r = await sky(['status', '-o', 'json'], endpoint, { env: { SKYPILOT_SERVICE_ACCOUNT_TOKEN: token } })
-    const names = (JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { name: string }[]).map((c) => c.name).filter((n) => n.startsWith(RUN))
+    const names = (await skyJson<{ name: string }[]>(['status', '-o', 'json'], endpoint, { env: { SKYPILOT_SERVICE_ACCOUNT_TOKEN: token } })).map((c) => c.name).filter((n) => n.startsWith(RUN))
     if (names.length > 0) await sky(['down', '-y', ...names], endpoint, { env: { SKYPILOT_SERVICE_ACCOUNT_TOKEN: token } })
     left.push(...names)
   }
   await waitFor('no managed job of this run in progress', async () => {
-    const r = await sky(['jobs', 'queue', '-a', '-o', 'json'], jobs.endpoint, { env: auth() })
-    const open = (JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { job_name: string; status: string }[]).filter((j) => j.job_name.startsWith(RUN) && !['SUCCEEDED', 'FAILED', 'CANCELLED', 'FAILED_SETUP', 'FAILED_PRECHECKS', 'FAILED_NO_RESOURCE', 'FAILED_CONTROLLER'].includes(j.status))
+    const open = (await skyJson<{ job_name: string; status: string }[]>(['jobs', 'queue', '-a', '-o', 'json'], jobs.endpoint, { env: auth() })).filter((j) => j.job_name.startsWith(RUN) && !['SUCCEEDED', 'FAILED', 'CANCELLED', 'FAILED_SETUP', 'FAILED_PRECHECKS', 'FAILED_NO_RESOURCE', 'FAILED_CONTROLLER'].includes(j.status))
     for (const j of open) await sky(['jobs', 'cancel', '-y', '-n', j.job_name], jobs.endpoint, { env: auth() })
     return open.length === 0
   }, { timeoutMs: 120_000, intervalMs: 10_000 })

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { errorText } from '../suites/common.js'
 import { main, post, realRun, shown } from './lib/action.js'
-import { leftovers, servers, sky } from './lib/servers.js'
+import { leftovers, servers, sky, skyJson } from './lib/servers.js'
 
 /**
  * Managed jobs on a real API server in consolidation mode (the jobs controller runs next to it).
@@ -14,8 +14,7 @@ const on = { 'api-server-endpoint': s.consolidation, mode: 'managed' }
 
 /** The managed jobs of this name, as the real queue lists them (all of them: -a). */
 async function jobsNamed(name: string): Promise<{ job_id: number; status: string }[]> {
-  const r = await sky(['jobs', 'queue', '-a', '-o', 'json'], s.consolidation)
-  return (JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as { job_id: number; job_name: string; status: string }[]).filter((j) => j.job_name === name)
+  return (await skyJson<{ job_id: number; job_name: string; status: string }[]>(['jobs', 'queue', '-a', '-o', 'json'], s.consolidation)).filter((j) => j.job_name === name)
 }
 
 beforeAll(async () => {

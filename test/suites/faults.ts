@@ -309,6 +309,22 @@ export function faultScenarios(): Scenario[] {
       return `main: ${main.outputs.status}, exit-code ${main.outputs['exit-code']}; post: ${p.code === 0 ? 'torn down' : 'FAILED'}`
     }),
 
+    scenario("the log stream drops, then the allocation is ended while the job is followed again", { launch: { dropStreamAfterMs: 300, allocationEndsAfterMs: 4000 } }, async (s, c, runMain) => {
+      // sky launch ends 1 (the stream dropped); the `sky logs` that follows the job again ends 143
+      // (its tail killed with the allocation): that is not the job's status, SkyPilot is asked once.
+      const main = await runMain(withSky(s, { inputs: { 'task-yaml': 'run: |\n  echo "training started"\n  sleep 30\n  echo "training done"\n', 'retry-delay-seconds': '0' } }))
+      const follows = callsOf(s, 'logs').filter((x) => !x.argv.includes('--status'))
+      c.add('main exit 1', main.code === 1)
+        .add('status UNKNOWN: a job was submitted, so never LAUNCH_FAILED, never SUCCEEDED', main.outputs.status === 'UNKNOWN')
+        .add('one launch: the job was not launched again', callsOf(s, 'launch').length === 1)
+        .add('followed again, then asked its status once', follows.length >= 1 && callsOf(s, 'logs').filter((x) => x.argv.includes('--status')).length === 1)
+        .add('says SkyPilot did not say how the job ended, and how to check', /SkyPilot did not say how the job ended \(sky logs --status: .*\)\. It was not launched again\. Check it with: sky logs --status/s.test(errorText(main)))
+      const p = await post(s, main)
+      c.add('post exit 0', p.code === 0)
+      noLeftovers(c, s)
+      return `main: ${main.outputs.status}, exit-code ${main.outputs['exit-code']} after ${follows.length} follow(s); post: ${p.code === 0 ? 'torn down' : 'FAILED'}`
+    }),
+
     scenario("a managed job's record lags its end (the follow ends on RUNNING, exit 101)", { managed: { consolidation: true, recordLagMs: 1500 } }, async (s, c, runMain) => {
       const main = await runMain(withSky(s, { inputs: { mode: 'managed', 'job-name': 'lagging', 'task-yaml': HELLO }, env: { SKYPILOT_ACTION_FOLLOW_BUDGET_MS: '60000' } }))
       c.add('main exit 0', main.code === 0)

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { classifyLaunchFailure, describeFailedStatus, describeOutcome, isRetryable, outcomeOf } from '../../src/sky/exit-codes.js'
+import { classifyLaunchFailure, describeFailedStatus, describeOutcome, isJobExitCode, isRetryable, outcomeOf, signalOf } from '../../src/sky/exit-codes.js'
 
 describe('outcomeOf', () => {
   it.each([
@@ -14,6 +14,16 @@ describe('outcomeOf', () => {
     [137, 'launch-failed', 'LAUNCH_FAILED']
   ] as const)('exit %s → %s', (code, kind, status) => {
     expect(outcomeOf(code)).toEqual({ kind, status })
+  })
+})
+
+describe('isJobExitCode and signalOf', () => {
+  it("only SkyPilot's JobExitCode values answer for a job; a tail killed by a signal is not an answer", () => {
+    expect([0, 100, 101, 102, 103].every(isJobExitCode)).toBe(true)
+    // 143: the tail killed with the job's allocation (CI once took it for a failed launch); 255: ssh.
+    for (const code of [null, 1, 2, 130, 137, 143, 255]) expect(isJobExitCode(code), String(code)).toBe(false)
+    expect([signalOf(143), signalOf(137), signalOf(130)]).toEqual([15, 9, 2])
+    for (const code of [null, 0, 1, 100, 103, 128, 255]) expect(signalOf(code), String(code)).toBeUndefined()
   })
 })
 

@@ -62,6 +62,28 @@ export function sky(args: string[], endpoint: string, o: { env?: NodeJS.ProcessE
   return run(realSky().sky, args, { env, cwd: o.cwd, timeoutMs: o.timeoutMs ?? 300_000 })
 }
 
+/**
+ * A `sky ... -o json` answer, parsed. A call that fails (a busy server on a loaded machine may turn
+ * one away) is asked again, twice, each failure shown; the third says what sky printed.
+ */
+export async function skyJson<T>(args: string[], endpoint: string, o: { env?: NodeJS.ProcessEnv } = {}): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await sky(args, endpoint, o)
+    const start = r.stdout.search(/^[[{]/m)
+    let why = r.code !== 0 ? `exit ${r.code}` : start < 0 ? 'no JSON on stdout' : undefined
+    if (!why) {
+      try {
+        return JSON.parse(r.stdout.slice(start)) as T
+      } catch (error) {
+        why = `unparsable JSON (${(error as Error).message})`
+      }
+    }
+    const said = `sky ${args.join(' ')} at ${endpoint}: ${why}: ${(r.stderr || r.stdout).slice(-1500)}`
+    if (attempt === 3) throw new Error(said)
+    console.warn(`${said}\n(asking again)`)
+  }
+}
+
 export interface Leftovers {
   clusters: string[]
   /** Managed jobs not in a final status. */
