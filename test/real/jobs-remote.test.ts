@@ -101,12 +101,15 @@ describe.skipIf(!jobs)('real jobs on Slurm, through a remote API server with a s
       fs.writeFileSync(path.join(twin.home, 'fail.yaml'), 'name: rt-managed-fail\nrun: |\n  echo "skypilot-output stage=preprocessed"\n  echo "managed job fails"\n  exit 3\n')
       const doubleLaunch = await twin.run(['jobs', 'launch', '-y', '-n', name, '--infra', 'slurm', path.join(twin.home, 'fail.yaml')], { timeoutMs: 120_000 })
       expect(doubleLaunch.code).toBe(100)
-      const record = async (out: string) => {
-        const row = (jsonOf(out) as Record<string, unknown>[]).find((r) => r.job_name === name)!
+      const record = (rows: Record<string, unknown>[]) => {
+        const row = rows.find((r) => r.job_name === name)!
         return { status: row.status, recoveries: row.recovery_count, reason: typeof row.failure_reason, fields: Object.keys(row) }
       }
-      const [realQueue, doubleQueue] = await Promise.all([sky(['jobs', 'queue', '-a', '-v', '-o', 'json'], jobs!.endpoint, { env: auth() }), twin.run(['jobs', 'queue', '-a', '-v', '-o', 'json'])])
-      expect(await record(doubleQueue.stdout)).toEqual(await record(realQueue.stdout))
+      const [realQueue, doubleQueue] = await Promise.all([
+        skyJson<Record<string, unknown>[]>(['jobs', 'queue', '-a', '-v', '-o', 'json'], jobs!.endpoint, { env: auth() }),
+        twin.run(['jobs', 'queue', '-a', '-v', '-o', 'json'])
+      ])
+      expect(record(jsonOf(doubleQueue.stdout) as Record<string, unknown>[])).toEqual(record(realQueue))
       twin.cleanup()
       await expectNothingLeft(name, jobs!.endpoint, auth())
     })

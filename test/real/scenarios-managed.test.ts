@@ -77,7 +77,7 @@ describe.concurrent('managed jobs, for real', () => {
     // The launch request sky's Ctrl-C hint named is not left running on the server.
     const hint = /sky api cancel ([0-9a-f]{8})/.exec(m.stdout.replace(/\x1b\[[0-9;]*m/g, ''))
     if (hint) {
-      const record = JSON.parse((await sky(['api', 'status', '-a', '-o', 'json', hint[1]!], s.consolidation)).stdout) as { status: string }[]
+      const record = await skyJson<{ status: string }[]>(['api', 'status', '-a', '-o', 'json', hint[1]!], s.consolidation)
       expect(record[0]?.status).toMatch(/SUCCEEDED|FAILED|CANCELLED/)
     }
   })

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { annotations } from '../helpers/runner.js'
 import { errorText } from '../suites/common.js'
 import { main, post, realRun, shown } from './lib/action.js'
-import { leftovers, servers, sky } from './lib/servers.js'
+import { leftovers, servers, skyJson } from './lib/servers.js'
 
 /**
  * The action against a real API server (no cloud enabled): version match, a launch with no cloud,
@@ -82,7 +82,7 @@ describe.concurrent('a plain API server, for real', () => {
       const id = hint[1]!
       const said = new RegExp(`Server request ${id}: (cancelled|the server answered that it had already finished)`).exec(m.stdout)
       expect(said, shown(m)).not.toBeNull()
-      const record = JSON.parse((await sky(['api', 'status', '-a', '-o', 'json', id], s.plain)).stdout) as { status: string }[]
+      const record = await skyJson<{ status: string }[]>(['api', 'status', '-a', '-o', 'json', id], s.plain)
       expect(record[0]?.status).toBe(said![1] === 'cancelled' ? 'CANCELLED' : expect.stringMatching(/SUCCEEDED|FAILED/))
     }
     const p = await post(run, inputs, m)

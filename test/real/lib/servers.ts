@@ -63,12 +63,16 @@ export function sky(args: string[], endpoint: string, o: { env?: NodeJS.ProcessE
 }
 
 /**
- * A `sky ... -o json` answer, parsed. A call that fails (a busy server on a loaded machine may turn
- * one away) is asked again, twice, each failure shown; the third says what sky printed.
+ * A `sky ... -o json` answer, parsed. A call that fails (a busy server on a loaded machine turns one
+ * away: CI saw `ApiServerConnectionError` when the health check of `sky` itself timed out, and a
+ * `jobs queue` that printed no JSON) is asked again, twice, each failure shown, once the server's
+ * `/api/health` answers again; the third failure says what sky printed. `none` names an answer that
+ * means "nothing" (e.g. `sky jobs queue` on a server without a jobs controller exits 1 saying so).
  */
-export async function skyJson<T>(args: string[], endpoint: string, o: { env?: NodeJS.ProcessEnv } = {}): Promise<T> {
+export async function skyJson<T>(args: string[], endpoint: string, o: { env?: NodeJS.ProcessEnv; none?: { exit: number; says: string; is: T } } = {}): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const r = await sky(args, endpoint, o)
+    if (o.none && r.code === o.none.exit && r.stderr.includes(o.none.says)) return o.none.is
     const start = r.stdout.search(/^[[{]/m)
     let why = r.code !== 0 ? `exit ${r.code}` : start < 0 ? 'no JSON on stdout' : undefined
     if (!why) {
@@ -80,7 +84,18 @@ export async function skyJson<T>(args: string[], endpoint: string, o: { env?: No
     }
     const said = `sky ${args.join(' ')} at ${endpoint}: ${why}: ${(r.stderr || r.stdout).slice(-1500)}`
     if (attempt === 3) throw new Error(said)
-    console.warn(`${said}\n(asking again)`)
+    console.warn(`${said}\n(asking again once ${endpoint}/api/health answers)`)
+    await healthy(endpoint)
+  }
+}
+
+/** Until the server's health endpoint answers (it needs no credentials), at most two minutes. */
+async function healthy(endpoint: string): Promise<void> {
+  const deadline = Date.now() + 120_000
+  while (Date.now() < deadline) {
+    const ok = await fetch(`${endpoint}/api/health`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.ok, () => false)
+    if (ok) return
+    await new Promise((r) => setTimeout(r, 1000))
   }
 }
 
@@ -97,23 +112,17 @@ const FINAL = new Set(['SUCCEEDED', 'FAILED', 'FAILED_SETUP', 'FAILED_PRECHECKS'
 /** What is still running on a server: `sky status`, `sky jobs queue -a`, `sky api status`, at once. */
 export async function leftovers(endpoint: string, env: NodeJS.ProcessEnv = {}): Promise<Leftovers> {
   const [status, jobs, requests] = await Promise.all([
-    sky(['status', '-o', 'json'], endpoint, { env }),
-    sky(['jobs', 'queue', '-a', '-o', 'json'], endpoint, { env }),
-    sky(['api', 'status', '-v', '-o', 'json'], endpoint, { env })
-  ])
-  const json = (r: { code: number | null; stdout: string; stderr: string }, what: string): unknown[] => {
+    skyJson<{ name: string }[]>(['status', '-o', 'json'], endpoint, { env }),
     // No jobs controller at all (a server without consolidation mode): no managed job is running.
-    if (what === 'jobs' && r.code === 1 && r.stderr.includes('No in-progress managed jobs')) return []
-    if (r.code !== 0) throw new Error(`sky ${what} failed (exit ${r.code}): ${r.stderr.slice(-1000)}`)
-    return JSON.parse(r.stdout.slice(r.stdout.search(/^[[{]/m))) as unknown[]
-  }
-  const rows = <T>(x: unknown[]) => x as T[]
+    skyJson<{ job_id: number; job_name: string; status: string }[]>(['jobs', 'queue', '-a', '-o', 'json'], endpoint, { env, none: { exit: 1, says: 'No in-progress managed jobs', is: [] } }),
+    skyJson<{ request_id: string; name: string; status: string; user_name?: string; cluster_name?: string | null }[]>(['api', 'status', '-v', '-o', 'json'], endpoint, { env })
+  ])
   return {
-    clusters: rows<{ name: string }>(json(status, 'status')).map((c) => c.name),
-    jobs: rows<{ job_id: number; job_name: string; status: string }>(json(jobs, 'jobs'))
+    clusters: status.map((c) => c.name),
+    jobs: jobs
       .filter((j) => !FINAL.has(j.status))
       .map((j) => `${j.job_id} ${j.job_name} ${j.status}`),
-    requests: rows<{ request_id: string; name: string; status: string; user_name?: string; cluster_name?: string | null }>(json(requests, 'requests'))
+    requests: requests
       .filter((r) => r.user_name !== 'skypilot-system' && (r.status === 'RUNNING' || r.status === 'PENDING'))
       .map((r) => `${r.request_id.slice(0, 8)} ${r.name} ${r.cluster_name ?? '-'} ${r.status}`)
   }
