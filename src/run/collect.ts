@@ -4,7 +4,7 @@ import { errorMessage } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import * as args from '../sky/args.js'
 import { Sky } from '../sky/client.js'
-import { describeFailedStatus, describeOutcome, isJobExitCode, outcomeOf, signalOf } from '../sky/exit-codes.js'
+import { describeFailedStatus, describeKilledTail, describeOutcome, isFinalJobExitCode, isJobExitCode, outcomeOf, signalOf } from '../sky/exit-codes.js'
 import { exitCodeForStatus, FINAL_STATUSES, skyError } from '../sky/parse.js'
 import { saveRuns } from '../state.js'
 import { renderCommand } from '../plan.js'
@@ -103,7 +103,7 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
   // Past the deadline: reached while following, or before this step began. A job that had ended
   // (its record said so, or its log ended on its own) keeps its own status.
   const pastCap = known?.deadline && !known.final && Date.now() >= known.deadline.at
-  if (pastCap && !cancellation.cancelled && (capReached || !isJobExitCode(exitCode) || exitCode === 101 || inputs.waitMinutes === 0)) {
+  if (pastCap && !cancellation.cancelled && (capReached || !isFinalJobExitCode(exitCode) || inputs.waitMinutes === 0)) {
     await endPastCap(sky, inputs, ctx, { jobId, cluster, what, recorded: known.cap, reached: known.deadline!, started, reader, install, server, cancelled: cancelAtCap })
     return
   }
@@ -140,9 +140,8 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
     // Only SkyPilot's job exit codes answer for the job: a follow that ended otherwise (an error,
     // a signal, none) asks for the status.
     if (!isJobExitCode(exitCode) || inputs.waitMinutes === 0) {
-      const signal = signalOf(exitCode)
-      const followed = signal
-        ? `; sky logs exited ${exitCode} (the job's log ended by signal ${signal}): the job's driver was killed, as when the cluster's node or allocation ends outside SkyPilot`
+      const followed = signalOf(exitCode) !== undefined
+        ? `; ${describeKilledTail('sky logs', exitCode!)}`
         : streamError ? `; the log stream ended with ${streamError}` : ''
       const st = await sky.jobStatus(cluster, jobId)
       exitCode = st.code

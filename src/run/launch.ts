@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { errorMessage } from '../errors.js'
-import { classifyLaunchFailure, describeFailedStatus, describeOutcome, isJobExitCode, isRetryable, outcomeOf, signalOf, type LaunchFailure, type Outcome } from '../sky/exit-codes.js'
+import { classifyLaunchFailure, describeFailedStatus, describeKilledTail, describeOutcome, isFinalJobExitCode, isRetryable, outcomeOf, signalOf, type LaunchFailure, type Outcome } from '../sky/exit-codes.js'
 import { FINAL_STATUSES as FINAL_STATUSES_SET, OutputScanner, exitCodeForStatus, skyError, type ManagedJob } from '../sky/parse.js'
 import * as args from '../sky/args.js'
 import { lastLines, type Sky } from '../sky/client.js'
@@ -413,7 +413,7 @@ async function clusterJobAfterAbnormalEnd(sky: Sky, o: LaunchOptions, cluster: s
       const again = await reattach(sky, o, args.logsArgs(cluster, jobId, wholeLog(o)), 'cluster')
       if (again.scanner.jobLines.length > 0) lines = lastLinesOf(again, o)
       // Only SkyPilot's job exit codes are an answer; 101 (not finished) is followed again.
-      if (isJobExitCode(again.code) && again.code !== 101) return settled(again.code, again.scanner.finalStatus)
+      if (isFinalJobExitCode(again.code)) return settled(again.code, again.scanner.finalStatus)
       code = again.code
       said = skyError(again.stderrTail) ?? said
       if (signalOf(code) !== undefined) {
@@ -435,13 +435,13 @@ async function clusterJobAfterAbnormalEnd(sky: Sky, o: LaunchOptions, cluster: s
   let asked: string
   try {
     const st = await sky.jobStatus(cluster, jobId)
-    if (isJobExitCode(st.code) && st.code !== 101) return settled(st.code, st.status)
+    if (isFinalJobExitCode(st.code)) return settled(st.code, st.status)
     asked = st.code === 101 ? `the job is ${st.status ?? 'still running'}` : st.output
   } catch (error) {
     asked = errorMessage(error)
   }
   const how = killedBy
-    ? `${killedBy.by} exited ${killedBy.code} (the job's log ended by signal ${signalOf(killedBy.code)}) after job ${jobId} was submitted: the job's driver was killed, as when the cluster's node or allocation ends outside SkyPilot (e.g. scancel, a node failure, a time limit)`
+    ? describeKilledTail(killedBy.by, killedBy.code, ` after job ${jobId} was submitted`)
     : `job ${jobId} was submitted, but its log stream kept dropping${said ? ` (last: ${said.type}: ${said.message})` : ''}`
   return {
     ...base,

@@ -45,6 +45,19 @@ export function isJobExitCode(code: number | null): code is 0 | 100 | 101 | 102 
   return code === 0 || code === 100 || code === 101 || code === 102 || code === 103
 }
 
+/** A final answer about the job: a job exit code other than 101 (not finished yet). */
+export function isFinalJobExitCode(code: number | null): code is 0 | 100 | 102 | 103 {
+  return isJobExitCode(code) && code !== 101
+}
+
+/**
+ * What a log tail that ended by a signal means, in words: `by` (sky, sky logs) exited 128+N`when`.
+ * Its job's driver was killed with the node or allocation it ran on, not by SkyPilot.
+ */
+export function describeKilledTail(by: string, code: number, when = ''): string {
+  return `${by} exited ${code} (the job's log ended by signal ${signalOf(code)})${when}: the job's driver was killed, as when the cluster's node or allocation ends outside SkyPilot (e.g. scancel, a node failure, a time limit)`
+}
+
 /** An exit by a signal as a shell reports it (128 + N): the process under it was killed. */
 export function signalOf(code: number | null): number | undefined {
   return code !== null && code > 128 && code < 160 ? code - 128 : undefined

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { classifyLaunchFailure, describeFailedStatus, describeOutcome, isJobExitCode, isRetryable, outcomeOf, signalOf } from '../../src/sky/exit-codes.js'
+import { classifyLaunchFailure, describeFailedStatus, describeKilledTail, describeOutcome, isFinalJobExitCode, isJobExitCode, isRetryable, outcomeOf, signalOf } from '../../src/sky/exit-codes.js'
 
 describe('outcomeOf', () => {
   it.each([
@@ -24,6 +24,16 @@ describe('isJobExitCode and signalOf', () => {
     for (const code of [null, 1, 2, 130, 137, 143, 255]) expect(isJobExitCode(code), String(code)).toBe(false)
     expect([signalOf(143), signalOf(137), signalOf(130)]).toEqual([15, 9, 2])
     for (const code of [null, 0, 1, 100, 103, 128, 255]) expect(signalOf(code), String(code)).toBeUndefined()
+  })
+
+  it('a final answer is a job exit code other than 101 (not finished: asked or followed again)', () => {
+    expect([0, 100, 102, 103].every(isFinalJobExitCode)).toBe(true)
+    for (const code of [null, 1, 2, 101, 143, 255]) expect(isFinalJobExitCode(code), String(code)).toBe(false)
+  })
+
+  it('a tail killed by a signal is said with the signal, and as a driver killed outside SkyPilot', () => {
+    expect(describeKilledTail('sky logs', 143)).toBe("sky logs exited 143 (the job's log ended by signal 15): the job's driver was killed, as when the cluster's node or allocation ends outside SkyPilot (e.g. scancel, a node failure, a time limit)")
+    expect(describeKilledTail('sky', 137, ' after job 2 was submitted')).toMatch(/^sky exited 137 \(the job's log ended by signal 9\) after job 2 was submitted: the job's driver was killed/)
   })
 })
 
