@@ -64,10 +64,17 @@ export interface Allocation {
   timeLimit: string
 }
 
-/** Every allocation Slurm holds (squeue), whoever made it. */
+/**
+ * Every allocation Slurm holds (squeue), whoever made it. A failed call (ssh or slurmctld slow to
+ * answer on a loaded machine) is asked again, twice, before it fails the test.
+ */
 export async function squeue(): Promise<Allocation[]> {
-  const r = await onLoginNode("squeue -h -o '%i|%j|%T|%l'")
-  if (r.code !== 0) throw new Error(`squeue failed (exit ${r.code}): ${r.stderr}`)
+  let r = await onLoginNode("squeue -h -o '%i|%j|%T|%l'")
+  for (let attempt = 2; r.code !== 0 && attempt <= 3; attempt++) {
+    console.warn(`squeue failed (exit ${r.code}): ${r.stderr.slice(-500)} (asking again)`)
+    r = await onLoginNode("squeue -h -o '%i|%j|%T|%l'")
+  }
+  if (r.code !== 0) throw new Error(`squeue failed three times (last exit ${r.code}): ${r.stderr}`)
   return r.stdout
     .split('\n')
     .filter(Boolean)
