@@ -19,7 +19,7 @@ import { formatSpan } from '../caps.js'
 import { lastLines } from '../sky/client.js'
 import { earliestDeadline, recordedCap, type RecordedCap } from './recorded-cap.js'
 import { fetchHourlyPrices, recordCost } from '../results/cost.js'
-import { cancelManagedJobs, tearDown, teardownLines, teardownProblem } from './teardown.js'
+import { cancelManagedJobById, tearDown, teardownLines, teardownProblem } from './teardown.js'
 
 /**
  * Collects a detached run: follows its logs for at most `wait-minutes`, then turns its final status
@@ -70,7 +70,11 @@ export async function collect(inputs: Inputs, ctx: RunnerContext, cancellation: 
       capReached = true
       if (!stopStream) return
       cancelAtCap = cancelPastCap(sky, jobId, cluster)
-      const drain = (): void => void (drainTimer = setTimeout(() => stopStream?.(), FOLLOW_AFTER_CANCEL_MS))
+      // Only while the log is still followed: a cancel answered after the stream ended (a managed
+      // job's cancel waits for the queue to show it ended) would hold the step 90 s for nothing.
+      const drain = (): void => {
+        if (stopStream) drainTimer = setTimeout(() => stopStream?.(), FOLLOW_AFTER_CANCEL_MS)
+      }
       cancelAtCap.then(drain, drain)
     }, Math.max(0, c.deadline.at - Date.now()))
     return c
@@ -234,12 +238,11 @@ async function cancelPastCap(sky: Sky, jobId: string, cluster: string | undefine
     const r = await sky.cancelJob(cluster, jobId, 5 * 60_000)
     return r.code === 0 ? `sky cancel: ${lastLines(r.stdout, 2)}.` : `sky cancel failed (exit ${r.code}: ${lastLines(r.stderr || r.stdout, 2)}).`
   }
-  await sky.jobsCancel([jobId])
-  const rows = await sky.jobsQueue().catch(() => undefined)
-  const name = rows?.find((r) => String(r.job_id) === jobId)?.job_name
-  const c = name ? await cancelManagedJobs(sky, [name]) : undefined
-  const job = c?.ended.find((j) => j.id === jobId) ?? c?.left[0]
-  return job ? `The jobs queue shows it ${job.status}${c!.left.length > 0 ? ' after sky jobs cancel: cancel it with sky jobs cancel -y ' + jobId : ''}.` : 'Whether it ended could not be read from the jobs queue: check it with sky jobs queue -a.'
+  const c = await cancelManagedJobById(sky, jobId)
+  const job = c.ended[0] ?? c.left[0]
+  if (!job || job.status === 'UNKNOWN') return `Whether it ended could not be read from the jobs queue${c.unknown ? ` (${c.unknown})` : ''}: check it with sky jobs queue -a.`
+  if (job.status === 'NOT_FOUND') return `sky jobs queue -a no longer lists job ${jobId}.`
+  return `The jobs queue shows it ${job.status}${c.left.length > 0 ? ` after sky jobs cancel: cancel it with sky jobs cancel -y ${jobId}` : ''}.`
 }
 
 /**

@@ -1,9 +1,9 @@
 import * as core from '@actions/core'
 import { errorMessage } from '../errors.js'
-import { sleep } from '../process.js'
+import { sleep, type Captured } from '../process.js'
 import type { Sky } from '../sky/client.js'
 import { lastLines } from '../sky/client.js'
-import { FINAL_STATUSES, findManagedJobByName, stripAnsi } from '../sky/parse.js'
+import { FINAL_STATUSES, findManagedJob, findManagedJobByName, stripAnsi, type ManagedJob, type ManagedJobRecord } from '../sky/parse.js'
 
 /** How many times teardown is tried before the post step fails loudly. */
 export const TEARDOWN_ATTEMPTS = 3
@@ -98,20 +98,57 @@ export interface CancelledManagedJob {
   cancelAccepted?: boolean
 }
 
+/** What `cancelManagedJobs` / `cancelManagedJobById` leave: the jobs that ended, those still in progress. */
+export interface ManagedCancellation {
+  ended: CancelledManagedJob[]
+  left: CancelledManagedJob[]
+  /** The jobs queue could not be read on the last try: why. */
+  unknown?: string
+}
+
 /**
  * Cancels a managed job by name (its id may never have been printed) and waits until the queue
  * shows it ended (CANCELLING is on the way). Only jobs of that name submitted since `since` count.
  */
-export async function cancelManagedJobs(sky: Sky, names: string[], since = 0): Promise<{ ended: CancelledManagedJob[]; left: CancelledManagedJob[]; unknown?: string }> {
-  let left: CancelledManagedJob[] = names.map((name) => ({ name, status: 'UNKNOWN' }))
+export async function cancelManagedJobs(sky: Sky, names: string[], since = 0): Promise<ManagedCancellation> {
+  return cancelUntilEnded(
+    sky,
+    names.map((name) => ({ name, status: 'UNKNOWN' })),
+    (j) => sky.jobsCancelByName(j.name),
+    (rows, j) => findManagedJobByName(rows, j.name, since)
+  )
+}
+
+/** The same for a job whose id is known (a later step's `job-id`): cancelled by that id. */
+export async function cancelManagedJobById(sky: Sky, id: string): Promise<ManagedCancellation> {
+  return cancelUntilEnded(
+    sky,
+    [{ name: `job ${id}`, id, status: 'UNKNOWN' }],
+    () => sky.jobsCancel([id]),
+    (rows) => findManagedJob(rows, id)
+  )
+}
+
+/**
+ * Asks SkyPilot to cancel each job not yet CANCELLING, reads the jobs queue, and again, until the
+ * queue shows every job ended (or no longer lists it), within the teardown's attempts.
+ */
+async function cancelUntilEnded(
+  sky: Sky,
+  jobs: CancelledManagedJob[],
+  cancel: (j: CancelledManagedJob) => Promise<Captured>,
+  find: (rows: ManagedJobRecord[], j: CancelledManagedJob) => ManagedJob | undefined
+): Promise<ManagedCancellation> {
+  let left = jobs
   const ended: CancelledManagedJob[] = []
-  const accepted = new Set<string>()
+  const accepted = new Set<CancelledManagedJob['name']>()
   let unknown: string | undefined
   for (let attempt = 1; attempt <= TEARDOWN_ATTEMPTS + 3 && left.length > 0; attempt++) {
     for (const j of left.filter((j) => j.status !== 'CANCELLING')) {
-      const answer = await sky.jobsCancelByName(j.name)
-      // SkyPilot's cancel_job_by_name: "'NAME' Job with ID N is scheduled to be cancelled." for a
-      // job still running; "No running job found with name 'NAME'." when none is.
+      const answer = await cancel(j)
+      // SkyPilot's cancel_jobs_by_id / cancel_job_by_name: "... Job with ID N is scheduled to be
+      // cancelled." for a job still running; "No job to cancel." / "No running job found with name
+      // 'NAME'." when none is.
       if (answer.code === 0 && /scheduled to be cancelled/.test(stripAnsi(answer.stdout + answer.stderr))) accepted.add(j.name)
     }
     try {
@@ -119,10 +156,10 @@ export async function cancelManagedJobs(sky: Sky, names: string[], since = 0): P
       unknown = undefined
       const next: CancelledManagedJob[] = []
       for (const j of left) {
-        const job = findManagedJobByName(rows, j.name, since)
-        const now: CancelledManagedJob = { name: j.name, id: job?.id, status: job?.status ?? 'NOT_FOUND', ...(accepted.has(j.name) ? { cancelAccepted: true } : {}) }
+        const job = find(rows, j)
+        const now: CancelledManagedJob = { name: job?.name ?? j.name, id: job?.id ?? j.id, status: job?.status ?? 'NOT_FOUND', ...(accepted.has(j.name) ? { cancelAccepted: true } : {}) }
         if (FINAL_STATUSES.has(now.status) || now.status === 'NOT_FOUND') ended.push(now)
-        else next.push(now)
+        else next.push({ ...now, name: j.name })
       }
       left = next
     } catch (error) {
