@@ -151,7 +151,6 @@ describe('detach, then collect', () => {
     // 0.02 minutes = 1.2 s: a fraction of a minute keeps the test short.
     const { main, post } = await runMainThenPost(await withServer(s, collectInputs(jobId, '0.02', CLUSTER)))
     expect(main.code).toBe(0)
-    expect(main.durationMs).toBeLessThan(8000)
     expect(main.outputs).toMatchObject({ status: 'RUNNING', 'job-id': jobId })
     expect(main.stdout).toMatch(/still running after 0\.02 minutes; collect it again later/)
     expect(post.code).toBe(0)
@@ -174,10 +173,21 @@ describe('detach, then collect', () => {
   })
 
   it("the job's allocation ends outside SkyPilot while collect follows it: UNKNOWN (not a failed launch), status asked once, the cluster kept and said so", async () => {
-    const s = fake({ launch: { allocationEndsAfterMs: 3000 } })
+    const s = fake()
     const jobId = await detachedLaunch(s, 'echo "long job started"\nsleep 60')
     await s.waitFor((l) => l.jobs.some((j) => j.status === 'RUNNING'))
-    const { main, post } = await runMainThenPost(await withServer(s, collectInputs(jobId, '5', CLUSTER)))
+    // Ended once collect follows the job (its first line relayed), however loaded the machine.
+    let relayed = ''
+    const opts = await withServer(s, collectInputs(jobId, '5', CLUSTER))
+    const main = await runMain({
+      ...opts,
+      onStdout: (chunk) => {
+        if (relayed.includes('long job started')) return
+        relayed += chunk
+        if (relayed.includes('long job started')) s.endAllocation(CLUSTER)
+      }
+    })
+    const post = await runPost({ ...opts, runnerTemp: main.runnerTemp, state: main.state })
     // sky logs ends 143 (its tail killed with the allocation): not the job's status. SkyPilot is asked.
     expect(main.code).toBe(1)
     expect(main.outputs).toMatchObject({ status: 'UNKNOWN', 'job-id': jobId })
@@ -287,8 +297,8 @@ describe('fan-out', () => {
     const tasks = taskList(8, 'echo "task $IDX running"\nsleep 30', (i) => (i === 2 ? { 'task-yaml': 'run: |\n  sleep 1\n  echo "t2 fails"\n  exit 1\n' } : {}))
     const { main, post } = await runMainThenPost(withSky(s, { inputs: { tasks, 'max-parallel': '3', 'fail-fast': 'true' } }))
     expect(main.code).toBe(1)
-    // The siblings' jobs sleep 30 s: stopping them, not waiting for them, ends main before that.
-    expect(main.durationMs).toBeLessThan(30_000)
+    // The siblings' jobs sleep 30 s: they were stopped, not waited for (none ended by itself).
+    expect(s.ledger().jobs.map((j) => j.status)).not.toContain('SUCCEEDED')
     const results = JSON.parse(main.outputs.results!) as { name: string; status: string }[]
     expect(results.map((r) => `${r.name}:${r.status}`)).toEqual(['t1:CANCELLED', 't2:FAILED', 't3:CANCELLED', ...[4, 5, 6, 7, 8].map((i) => `t${i}:SKIPPED`)])
     expect(callsOf(s, 'launch')).toHaveLength(3)

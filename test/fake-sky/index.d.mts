@@ -165,6 +165,8 @@ export interface FakeSky {
   run(args: string[], opts?: RunOptions): Promise<RunResult>
   spawn(args: string[], opts?: RunOptions): ChildProcessByStdio<null, Readable, Readable>
   waitFor<T>(predicate: (ledger: FakeLedger) => T, opts?: { timeoutMs?: number; intervalMs?: number }): Promise<T>
+  /** Ends the allocation of the cluster's RUNNING job now, outside SkyPilot (see `launch.allocationEndsAfterMs`). */
+  endAllocation(cluster: string): void
   cleanup(): void
 }
 

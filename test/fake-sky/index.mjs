@@ -78,6 +78,16 @@ export function createFakeSky({ config = {}, home } = {}) {
     }
   }
 
+  /**
+   * Ends the allocation of `cluster`'s running job now, outside SkyPilot (as `launch.allocationEndsAfterMs`
+   * does on a timer): for a test that must first see the job followed. Its job must be RUNNING.
+   */
+  const endAllocation = (cluster) => {
+    const job = ledger().jobs.find((j) => j.cluster === cluster && j.status === 'RUNNING')
+    if (!job) throw new Error(`fake sky: no RUNNING job on ${cluster} to end the allocation of`)
+    process.kill(job.pid, 'SIGUSR2')
+  }
+
   const cleanup = () => {
     let l
     try {
@@ -90,5 +100,5 @@ export function createFakeSky({ config = {}, home } = {}) {
     fs.rmSync(dir, { recursive: true, force: true })
   }
 
-  return { home: dir, binDir: FAKE_SKY_BIN_DIR, env, ledger, calls, writeConfig, run, spawn: spawnSky, waitFor, cleanup }
+  return { home: dir, binDir: FAKE_SKY_BIN_DIR, env, ledger, calls, writeConfig, run, spawn: spawnSky, waitFor, endAllocation, cleanup }
 }

@@ -215,22 +215,23 @@ async function clusterRequest() {
     }
   }
   if (status === 'SUCCEEDED' && task.run != null) {
+    // The cluster's allocation is ended outside SkyPilot (an admin's scancel, a node failure): the
+    // job's processes die with it, and so does the cluster-side job table, so the job never gets a
+    // final status; the cluster stays UP in the records until refreshed or torn down. After
+    // `allocationEndsAfterMs`, or when a test says so (SIGUSR2: FakeSky.endAllocation).
+    const endAllocation = () => {
+      runBash.current?.kill('SIGKILL')
+      updateLedger(home, (l) => {
+        const c = l.clusters.find((x) => x.name === spec.cluster)
+        if (c) c.allocation_gone = 7
+      })
+      writeDone(`${jobLog}.done`, { killed: true })
+      process.exit(0)
+    }
+    process.on('SIGUSR2', endAllocation)
     if (!setJob({ status: 'RUNNING', ...(runSetup ? {} : { start_at: Date.now() / 1000 }) })) process.exit(0)
     const ends = spec.behaviour?.allocationEndsAfterMs
-    if (ends != null) {
-      // The cluster's allocation is ended outside SkyPilot (an admin's scancel, a node failure): the
-      // job's processes die with it, and so does the cluster-side job table, so the job never gets a
-      // final status; the cluster stays UP in the records until refreshed or torn down.
-      setTimeout(() => {
-        runBash.current?.kill('SIGKILL')
-        updateLedger(home, (l) => {
-          const c = l.clusters.find((x) => x.name === spec.cluster)
-          if (c) c.allocation_gone = 7
-        })
-        writeDone(`${jobLog}.done`, { killed: true })
-        process.exit(0)
-      }, ends)
-    }
+    if (ends != null) setTimeout(endAllocation, ends)
     const r = await runBash(task.run, env, cwd, fd, logLabel(task))
     if (r.code !== 0) {
       status = 'FAILED'
