@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fmtMB, median, ms, now, ROOT, runStep, tmpDir } from './lib/common.mjs'
+import { fmtMB, median, ms, now, readHwmKb, ROOT, runStep, tmpDir } from './lib/common.mjs'
 import { skyShim } from './lib/sky-shim.mjs'
 
 const RUNS = Math.max(1, Number(process.env.BENCH_REAL_RUNS ?? 3))
@@ -152,12 +152,11 @@ async function main() {
     let mainPid
     let mainPeakKb = 0
     let skyPeakKb = 0
-    const readHwm = (pid) => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
     const poll = setInterval(() => {
       try {
-        if (mainPid) mainPeakKb = Math.max(mainPeakKb, readHwm(mainPid))
+        if (mainPid) mainPeakKb = Math.max(mainPeakKb, readHwmKb(mainPid))
         for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-          if (/\/usr\/local\/bin\/sky\0launch/.test(fs.readFileSync(`/proc/${p}/cmdline`, 'latin1'))) skyPeakKb = Math.max(skyPeakKb, readHwm(p))
+          if (/\/usr\/local\/bin\/sky\0launch/.test(fs.readFileSync(`/proc/${p}/cmdline`, 'latin1'))) skyPeakKb = Math.max(skyPeakKb, readHwmKb(p))
         }
       } catch {
         // a process that ended between the listing and the read

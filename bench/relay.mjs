@@ -2,7 +2,7 @@
 // producer writing straight to /dev/null; and the peak RSS of the action's main process.
 import fs from 'node:fs'
 import path from 'node:path'
-import { NODE, RUNS, fmtMB, fmtMs, median, nodeBin, runStep, spread, timeCommand, tmpDir, writeExecutable } from './lib/common.mjs'
+import { NODE, RUNS, fmtMB, fmtMs, median, nodeBin, peakRssWatch, runStep, spread, timeCommand, tmpDir, writeExecutable } from './lib/common.mjs'
 
 const LOG_MB = Number(process.env.BENCH_LOG_MB ?? 1024)
 const SMALL_MB = Number(process.env.BENCH_LOG_SMALL_MB ?? 64)
@@ -91,11 +91,11 @@ export async function benchRelay({ log }) {
     const ratioNode = median(nodeReader.map((x, i) => x / piped[i]))
     const ratioVsNode = median(action.map((x, i) => x / nodeReader[i]))
 
-    // Peak RSS of the action's main process (GNU time's %M: max resident set, KiB).
+    // Peak RSS of the action's main process: its own high-water mark (peakRssWatch).
     const rss = async (bin) => {
-      const out = path.join(dir, `rss-${Date.now()}`)
-      await runStep('main', { ...stepOpts(bin), wrap: ['/usr/bin/time', '-f', '%M', '-o', out] })
-      return Number(fs.readFileSync(out, 'utf8').trim().split('\n').at(-1))
+      const watch = peakRssWatch()
+      await runStep('main', { ...stepOpts(bin), onSpawn: watch.onSpawn })
+      return watch.stop()
     }
     const rssSmall = []
     const rssBig = []

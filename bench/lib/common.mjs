@@ -52,8 +52,8 @@ export const spread = (xs) => `(min ${Math.min(...xs).toFixed(0)}, max ${Math.ma
  * Runs dist/<entry>/index.js as the runner does: inputs as INPUT_<NAME>, file commands as temp
  * files, state as STATE_<name> for post. `stdout`: 'pipe' (captured), or a path (a file, e.g.
  * /dev/null: the runner drains its pipe, so the relay is never throttled by the reader).
- * `wrap`: argv prefix (e.g. ['/usr/bin/time', '-f', '%M', '-o', file]). `onSpawn(pid)`: the pid of
- * what was spawned (without `wrap`, the action's own Node process).
+ * `wrap`: argv prefix (e.g. ['/usr/bin/time', '-v']). `onSpawn(pid)`: the pid of what was spawned
+ * (without `wrap`, the action's own Node process: see peakRssWatch).
  * Returns { code, wallMs, stdout, outputs, state, runnerTemp }.
  */
 export async function runStep(entry, opts = {}) {
@@ -99,6 +99,40 @@ export async function runStep(entry, opts = {}) {
     throw new Error(`${entry} exited ${code} (expected ${opts.expectCode}):\n${(stdout + stderr).split('\n').slice(-15).join('\n')}`)
   }
   return result
+}
+
+/** A process's peak resident set so far (VmHWM, KiB): its own, not its children's. */
+export function readHwmKb(pid) {
+  return Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
+}
+
+/**
+ * Watches the peak resident set of a step's own Node process: pass `onSpawn` to runStep, call
+ * `stop()` when it has ended. GNU time's %M would report the largest process of the tree instead
+ * (the sky it runs, when that is bigger). Read every `intervalMs`: the high-water mark only grows,
+ * so at most the growth of the last interval before the exit is missed.
+ */
+export function peakRssWatch(intervalMs = 100) {
+  let pid
+  let peakKb = 0
+  const read = () => {
+    try {
+      if (pid) peakKb = Math.max(peakKb, readHwmKb(pid))
+    } catch {
+      // it has exited
+    }
+  }
+  const timer = setInterval(read, intervalMs)
+  return {
+    onSpawn: (p) => {
+      pid = p
+      read()
+    },
+    stop: () => {
+      clearInterval(timer)
+      return peakKb
+    }
+  }
 }
 
 /** Main, then post with main's state and RUNNER_TEMP. */
