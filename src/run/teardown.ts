@@ -141,7 +141,8 @@ async function cancelUntilEnded(
 ): Promise<ManagedCancellation> {
   let left = jobs
   const ended: CancelledManagedJob[] = []
-  const accepted = new Set<CancelledManagedJob['name']>()
+  // Each job keeps the name it was given (for one cancelled by id, `job N`): it is its key here.
+  const accepted = new Set<string>()
   let unknown: string | undefined
   for (let attempt = 1; attempt <= TEARDOWN_ATTEMPTS + 3 && left.length > 0; attempt++) {
     for (const j of left.filter((j) => j.status !== 'CANCELLING')) {
@@ -157,9 +158,9 @@ async function cancelUntilEnded(
       const next: CancelledManagedJob[] = []
       for (const j of left) {
         const job = find(rows, j)
-        const now: CancelledManagedJob = { name: job?.name ?? j.name, id: job?.id ?? j.id, status: job?.status ?? 'NOT_FOUND', ...(accepted.has(j.name) ? { cancelAccepted: true } : {}) }
+        const now: CancelledManagedJob = { name: j.name, id: job?.id ?? j.id, status: job?.status ?? 'NOT_FOUND', ...(accepted.has(j.name) ? { cancelAccepted: true } : {}) }
         if (FINAL_STATUSES.has(now.status) || now.status === 'NOT_FOUND') ended.push(now)
-        else next.push({ ...now, name: j.name })
+        else next.push(now)
       }
       left = next
     } catch (error) {
