@@ -9,7 +9,7 @@ import { jobView, jsonOf, shape } from './contract/normalize.js'
 import { main, post, realRun, shown } from './lib/action.js'
 import { expectNothingLeft, LOCAL_SERVER, movesOf, named, RUN } from './lib/jobs.js'
 import { jobsEnv, sky, skyJson } from './lib/servers.js'
-import { allocationsOf, scancel } from './lib/slurm.js'
+import { allocationsOf, scancel, touchOnCluster } from './lib/slurm.js'
 
 /**
  * Real jobs on the real Slurm cluster, with no API server endpoint: the action's `sky` starts and
@@ -217,9 +217,16 @@ describe.skipIf(!jobs)('real jobs on Slurm, without an API server endpoint', () 
     it("the allocation is ended from outside (scancel) mid-job: never SUCCEEDED, what SkyPilot said, and the post step still cleans up", SLOW, async () => {
       const cluster = named('scancel')
       const run = realRun({}, { extras: ['slurm'] })
-      const inputs = { ...on, 'cluster-name': cluster, 'task-yaml': COUNTING('rt-scancel') }
+      // The job ticks until the test says stop (or ten minutes): it cannot end by itself before the
+      // scancel, even when the launch's stream dropped and 'tick 3' comes from the log followed
+      // again late (CI: it had ended SUCCEEDED by then). The stop comes after main, so that the
+      // job's commands end (this cluster releases an allocation once they have, scancel or not).
+      const stop = `/home/sky/${cluster}.stop`
+      const task = `name: rt-scancel\nrun: |\n  for i in $(seq 1 600); do [ -e ${stop} ] && break; echo "tick $i"; sleep 1; done\n`
+      const inputs = { ...on, 'cluster-name': cluster, 'task-yaml': task }
       let cancelled: Promise<string[]> | undefined
       const m = await main(run, inputs, { onStdout: (chunk) => void (chunk.includes('tick 3') && (cancelled ??= scancel(cluster))) })
+      await touchOnCluster(stop)
       expect(await cancelled).not.toHaveLength(0)
       // The post step first: whatever main said, it must clean up.
       const p = await post(run, inputs, m)

@@ -99,6 +99,16 @@ export async function scancel(cluster: string): Promise<string[]> {
 }
 
 /**
+ * Creates an empty file on the cluster (the login node and the compute node share one filesystem
+ * here), as the Slurm user: a job that waits for it ends by itself once it exists.
+ */
+export async function touchOnCluster(file: string): Promise<void> {
+  if (!/^[\w./-]+$/.test(file)) throw new Error(`not a plain path: ${file}`)
+  const r = await onLoginNode(`touch ${file}`)
+  if (r.code !== 0) throw new Error(`touch ${file} on the cluster failed (exit ${r.code}): ${r.stderr}`)
+}
+
+/**
  * SkyPilot's managed-jobs controller checks that the internet is up (`HEAD https://8.8.8.8`, then
  * `https://1.1.1.1`: backend_utils.async_check_network_connection) before each look at its job,
  * and while that fails it only logs "Network is not available" and waits: an API server without
