@@ -41,8 +41,9 @@ export async function stopSlurm(): Promise<void> {
 
 /** Gives the real-sky server on `port` the cluster (its ~/.slurm/config, and a forwarder to the login node). */
 export async function attachSlurm(port: number): Promise<void> {
-  const r = await run(slurmCommand(), ['attach', String(port)], { env: env(), timeoutMs: 120_000 })
-  if (r.code !== 0) throw new Error(`slurm attach ${port} failed (exit ${r.code}): ${r.stderr.slice(-2000)}`)
+  // Ten minutes: CI's loaded machine once took more than two (the attach was killed, exit null).
+  const r = await run(slurmCommand(), ['attach', String(port)], { env: env(), timeoutMs: 600_000 })
+  if (r.code !== 0) throw new Error(`slurm attach ${port} failed (exit ${r.code}${r.code === null ? ': killed after 10 minutes' : ''}): ${r.stderr.slice(-2000)}`)
 }
 
 function stateDir(): string {
