@@ -402,12 +402,15 @@ async function clusterJobAfterAbnormalEnd(sky: Sky, o: LaunchOptions, cluster: s
   }
   let code = first.code
   let said = skyError(first.stderrTail)
+  // What `sky logs --status` last answered, once asked.
+  let asked: string | undefined
   // A tail ended by a signal (128+N): the job's driver was killed under it. Following it again
   // cannot help; SkyPilot is asked once.
   let killedBy = signalOf(code) !== undefined ? { code: code!, by: 'sky' } : undefined
   if (!killedBy) {
-    const deadline = Date.now() + followBudgetMs()
+    let deadline = Date.now() + followBudgetMs()
     let serverLost = classifyLaunchFailure(said).transient
+    let toldAlive = false
     for (let round = 1; !o.cancellation.cancelled && !o.caps?.reached; round++) {
       if (round === 1) core.warning(`${o.what}: the log stream ended (sky exit ${code}${said ? `: ${said.type}: ${said.message}` : ''}) after job ${jobId} was submitted. The job is not launched again: following it again (${repeats(o)}).`)
       const again = await reattach(sky, o, args.logsArgs(cluster, jobId, wholeLog(o)), 'cluster')
@@ -424,21 +427,31 @@ async function clusterJobAfterAbnormalEnd(sky: Sky, o: LaunchOptions, cluster: s
       // server may take a while to reach the cluster again (on Slurm: its login node over SSH).
       // Anything else gets a few rounds.
       serverLost ||= classifyLaunchFailure(said).transient
-      const wait = Math.min(backoffMs(round), deadline - Date.now())
-      if ((!serverLost && round >= FOLLOW_ROUNDS) || wait <= 0) break
+      let wait = Math.min(backoffMs(round), deadline - Date.now())
+      if ((!serverLost && round >= FOLLOW_ROUNDS) || wait <= 0) {
+        // Out of rounds: SkyPilot is asked whether the job still runs. While it says so, the job
+        // is followed again, at most every 30 s: a log stream that keeps failing (SSH to a busy
+        // login node) must not end the step of a healthy job, whose cluster the post step would
+        // then tear down under it. The budget counts again from SkyPilot's answer.
+        const st = await askStatus(sky, cluster, jobId)
+        if (st.final) return settled(st.code, st.status)
+        asked = st.said
+        if (!st.alive || o.cancellation.cancelled || o.caps?.reached) break
+        if (!toldAlive) core.info(`${o.what}: SkyPilot says job ${jobId} is ${st.status ?? 'not finished'}; its log is followed again until it ends.`)
+        toldAlive = true
+        deadline = Date.now() + followBudgetMs()
+        wait = backoffMs(round)
+      }
       core.info(`${o.what}: following job ${jobId} again failed (${said ? `${said.type}: ${said.message}` : `sky exit ${code}`}); trying again in ${Math.round(wait / 1000)} s.`)
       await sleepUnlessStopped(wait, o)
     }
   }
   if (o.cancellation.cancelled) return { ...base, outcome: { kind: 'cancelled', status: 'CANCELLED' }, status: 'CANCELLED', exitCode: 103, openForPost: true, message: `${o.what} was cancelled with the run.` }
-  // No status from the stream: one status, without the log.
-  let asked: string
-  try {
-    const st = await sky.jobStatus(cluster, jobId)
-    if (isFinalJobExitCode(st.code)) return settled(st.code, st.status)
-    asked = st.code === 101 ? `the job is ${st.status ?? 'still running'}` : st.output
-  } catch (error) {
-    asked = errorMessage(error)
+  // No status from the stream, and none asked yet (a killed tail): one status, without the log.
+  if (asked === undefined) {
+    const st = await askStatus(sky, cluster, jobId)
+    if (st.final) return settled(st.code, st.status)
+    asked = st.said
   }
   const how = killedBy
     ? describeKilledTail(killedBy.by, killedBy.code, ` after job ${jobId} was submitted`)
@@ -449,6 +462,17 @@ async function clusterJobAfterAbnormalEnd(sky: Sky, o: LaunchOptions, cluster: s
     status: 'UNKNOWN',
     exitCode: killedBy?.code ?? first.code,
     message: `${o.what}: ${how}. SkyPilot did not say how the job ended (sky logs --status: ${asked}). It was not launched again. Check it with: sky logs --status ${cluster} ${jobId}${lines.length > 0 ? `. Its last lines:\n${lines.map((l) => `    ${l}`).join('\n')}` : ''}`
+  }
+}
+
+/** `sky logs --status` of a cluster job: its final exit code, whether it is still going (101), or what was said. */
+async function askStatus(sky: Sky, cluster: string, jobId: string): Promise<{ final: true; code: number; status?: string } | { final: false; alive: boolean; status?: string; said: string }> {
+  try {
+    const st = await sky.jobStatus(cluster, jobId)
+    if (isFinalJobExitCode(st.code)) return { final: true, code: st.code, status: st.status }
+    return st.code === 101 ? { final: false, alive: true, status: st.status, said: `the job is ${st.status ?? 'still running'}` } : { final: false, alive: false, said: st.output }
+  } catch (error) {
+    return { final: false, alive: false, said: errorMessage(error) }
   }
 }
 
