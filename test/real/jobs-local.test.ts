@@ -25,6 +25,16 @@ const SECRET = `rt-secret-${RUN}-Zq8`
 const sha = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16)
 /** A job that counts for a while, a line a second (long enough for a fault to hit it mid-way). */
 const COUNTING = (name: string, n = 45) => `name: ${name}\nrun: |\n  for i in $(seq 1 ${n}); do echo "tick $i"; sleep 1; done\n`
+/**
+ * A job that counts until the test says stop (a file it touches on the cluster), or ten minutes: it
+ * cannot end by itself before a fault hits it, even when 'tick 3' comes late, from a log followed
+ * again after the launch's stream dropped (CI: a 45-tick job had ended SUCCEEDED by then). The test
+ * says stop once it is done with the job, so that its commands end: this cluster releases an
+ * allocation only then, whether SkyPilot cancelled the job, tore the cluster down or Slurm's scancel
+ * ended it (seen: a cancelled 600-tick job held its allocation until its last tick).
+ */
+const UNTIL_STOPPED = (name: string, stop: string) => `name: ${name}\nrun: |\n  for i in $(seq 1 600); do [ -e ${stop} ] && break; echo "tick $i"; sleep 1; done\n`
+const stopFileOf = (cluster: string) => `/home/sky/${cluster}.stop`
 // Without a server the action installs the pinned release with the Slurm extra; here that is the
 // real-sky build, already "installed" in the tool cache (realRun), so nothing reaches for PyPI.
 const on = { infra: 'slurm', 'skypilot-version': '1.0.0-dev0', 'retry-delay-seconds': '0' }
@@ -189,7 +199,8 @@ describe.skipIf(!jobs)('real jobs on Slurm, without an API server endpoint', () 
     it("the runner cancels while a real job streams (SIGINT, SIGTERM 7.5 s later): CANCELLED, and the post step's teardown stops the job and removes the cluster", SLOW, async () => {
       const cluster = named('int')
       const run = realRun({}, { extras: ['slurm'] })
-      const inputs = { ...on, 'cluster-name': cluster, 'task-yaml': COUNTING('rt-int') }
+      const stop = stopFileOf(cluster)
+      const inputs = { ...on, 'cluster-name': cluster, 'task-yaml': UNTIL_STOPPED('rt-int', stop) }
       const m = await main(run, inputs, { interrupt: { when: (out) => out.includes('tick 3'), signal: 'SIGINT', then: [{ afterMs: 7500, signal: 'SIGTERM' }] } })
       expect(m.stdout, shown(m)).toContain('Received SIGINT')
       expect(m.outputs).toMatchObject({ status: 'CANCELLED', 'exit-code': '103', 'job-id': '1' })
@@ -198,6 +209,7 @@ describe.skipIf(!jobs)('real jobs on Slurm, without an API server endpoint', () 
       const p = await post(run, inputs, m)
       expect(p.code, shown(p)).toBe(0)
       expect(p.stdout).toContain(`Cluster ${cluster} torn down (sky status no longer lists it).`)
+      await touchOnCluster(stop)
       await expectNothingLeft(cluster, LOCAL_SERVER)
     })
 
@@ -217,16 +229,14 @@ describe.skipIf(!jobs)('real jobs on Slurm, without an API server endpoint', () 
     it("the allocation is ended from outside (scancel) mid-job: never SUCCEEDED, what SkyPilot said, and the post step still cleans up", SLOW, async () => {
       const cluster = named('scancel')
       const run = realRun({}, { extras: ['slurm'] })
-      // The job ticks until the test says stop (or ten minutes): it cannot end by itself before the
-      // scancel, even when the launch's stream dropped and 'tick 3' comes from the log followed
-      // again late (CI: it had ended SUCCEEDED by then). The stop comes after main, so that the
-      // job's commands end (this cluster releases an allocation once they have, scancel or not).
-      const stop = `/home/sky/${cluster}.stop`
-      const task = `name: rt-scancel\nrun: |\n  for i in $(seq 1 600); do [ -e ${stop} ] && break; echo "tick $i"; sleep 1; done\n`
-      const inputs = { ...on, 'cluster-name': cluster, 'task-yaml': task }
+      const stop = stopFileOf(cluster)
+      const inputs = { ...on, 'cluster-name': cluster, 'task-yaml': UNTIL_STOPPED('rt-scancel', stop) }
       let cancelled: Promise<string[]> | undefined
-      const m = await main(run, inputs, { onStdout: (chunk) => void (chunk.includes('tick 3') && (cancelled ??= scancel(cluster))) })
+      let relayed = ''
+      const m = await main(run, inputs, { onStdout: (chunk) => void ((relayed += chunk).includes('tick 3') && (cancelled ??= scancel(cluster))) })
       await touchOnCluster(stop)
+      // Main ended before the job's 'tick 3' was relayed: say what it said instead.
+      expect(cancelled, shown(m)).toBeDefined()
       expect(await cancelled).not.toHaveLength(0)
       // The post step first: whatever main said, it must clean up.
       const p = await post(run, inputs, m)
