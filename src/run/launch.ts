@@ -410,7 +410,6 @@ async function clusterJobAfterAbnormalEnd(sky: Sky, o: LaunchOptions, cluster: s
   if (!killedBy) {
     let deadline = Date.now() + followBudgetMs()
     let serverLost = classifyLaunchFailure(said).transient
-    let toldAlive = false
     for (let round = 1; !o.cancellation.cancelled && !o.caps?.reached; round++) {
       if (round === 1) core.warning(`${o.what}: the log stream ended (sky exit ${code}${said ? `: ${said.type}: ${said.message}` : ''}) after job ${jobId} was submitted. The job is not launched again: following it again (${repeats(o)}).`)
       const again = await reattach(sky, o, args.logsArgs(cluster, jobId, wholeLog(o)), 'cluster')
@@ -435,10 +434,10 @@ async function clusterJobAfterAbnormalEnd(sky: Sky, o: LaunchOptions, cluster: s
         // then tear down under it. The budget counts again from SkyPilot's answer.
         const st = await askStatus(sky, cluster, jobId)
         if (st.final) return settled(st.code, st.status)
+        const firstAnswer = asked === undefined
         asked = st.said
         if (!st.alive || o.cancellation.cancelled || o.caps?.reached) break
-        if (!toldAlive) core.info(`${o.what}: SkyPilot says job ${jobId} is ${st.status ?? 'not finished'}; its log is followed again until it ends.`)
-        toldAlive = true
+        if (firstAnswer) core.info(`${o.what}: SkyPilot says job ${jobId} is ${st.status ?? 'not finished'}; its log is followed again until it ends.`)
         deadline = Date.now() + followBudgetMs()
         wait = backoffMs(round)
       }
